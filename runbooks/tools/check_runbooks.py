@@ -1,0 +1,807 @@
+#!/usr/bin/env python3
+"""Checks of the runbooks in runbooks/.
+
+Run from anywhere: `python3 runbooks/tools/check_runbooks.py` (see runbooks/check.sh).
+Every problem is printed as `path:line: reason`; the exit status is 1 when there is any.
+
+Checks:
+  rules   the rule runbooks are exactly the rule ids (crates/core/src/rules/*.rs stems with
+          '_' -> '-', or DESIGN.md's table when the core has no rules yet); each names its id,
+          has the template's sections, states the right base score and every scoring factor;
+          README.md links every rule runbook and every ops-*.md.
+  aws     every `aws ...` command in a fenced shell block names an operation of botocore's
+          service model, only parameters of its input shape (or global CLI options), every
+          required parameter, valid JSON / shorthand keys and enum values where literal.
+  scan    every `iamwatch scan ...` command runs against events/ (exit 0 or 1).
+  links   relative links resolve to files in the repository, anchors to headings.
+  lint    pymarkdown (config runbooks/.pymarkdown.json) reports nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Copy of DESIGN.md's rule table (rule id -> base score) and factor table, used when neither the
+# Rust core's rules nor DESIGN.md are available (DESIGN.md lives outside the repository).
+BUILTIN_RULES = {
+    "iam-user-created": 40,
+    "access-key-created": 30,
+    "access-key-created-for-other-user": 70,
+    "root-access-key-created": 90,
+    "console-password-created": 40,
+    "console-password-changed-for-other-user": 60,
+    "admin-access-granted-to-user": 80,
+    "user-permissions-changed": 20,
+    "mfa-device-deactivated": 50,
+    "access-key-reactivated": 40,
+    "iam-user-change-denied": 30,
+}
+BUILTIN_FACTORS = {
+    "actor-root": "+30",
+    "actor-iam-user": "+10",
+    "no-mfa": "+10",
+    "trusted-principal": "-30",
+    "trusted-service": "-20",
+    "untrusted-source-ip": "+10",
+    "critical-account": "+15",
+    "sandbox-account": "-15",
+    "target-is-admin": "+15",
+}
+
+# The sections of the rule runbook template, in order.
+RULE_SECTIONS = [
+    "What it means",
+    "Why it matters",
+    "How the score is made",
+    "Triage",
+    "Evidence",
+    "Containment",
+    "Eradication and recovery",
+    "False positive: close or suppress",
+    "References",
+]
+
+# Global AWS CLI options: name -> takes a value.
+AWS_GLOBAL_OPTIONS = {
+    "region": True, "profile": True, "output": True, "query": True, "endpoint-url": True,
+    "color": True, "ca-bundle": True, "cli-read-timeout": True, "cli-connect-timeout": True,
+    "cli-binary-format": True, "cli-input-json": True, "cli-input-yaml": True,
+    "max-items": True, "starting-token": True, "page-size": True,
+    "debug": False, "no-verify-ssl": False, "no-paginate": False, "no-sign-request": False,
+    "no-cli-pager": False, "cli-auto-prompt": False, "no-cli-auto-prompt": False,
+    "generate-cli-skeleton": False,
+}
+# CLI command names that differ from botocore service names.
+CLI_SERVICE_NAMES = {"s3api": "s3", "configservice": "config"}
+# High-level CLI commands that are not in the service models: (service, command) -> options
+# (name -> takes a value). Positional arguments are allowed for these.
+AWS_CUSTOM_COMMANDS = {
+    ("s3", "ls"): {"recursive": False, "human-readable": False, "summarize": False},
+    ("s3", "cp"): {"recursive": False, "exclude": True, "include": True, "quiet": False,
+                   "only-show-errors": False},
+    ("s3", "sync"): {"exclude": True, "include": True, "exact-timestamps": False,
+                     "quiet": False, "only-show-errors": False, "size-only": False},
+}
+SHELL_LANGS = {"", "bash", "sh", "shell", "console", "zsh"}
+SEPARATORS = {"|", "||", "&&", ";", "(", ")", "&"}
+
+
+@dataclass
+class Problem:
+    path: Path
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        try:
+            rel = self.path.resolve().relative_to(REPO)
+        except ValueError:
+            rel = self.path
+        return f"{rel}:{self.line}: {self.reason}"
+
+
+# --------------------------------------------------------------------------- markdown parsing
+
+@dataclass
+class Block:
+    start: int          # line number of the opening fence
+    lang: str
+    lines: list         # [(line number, text)]
+
+
+def fenced_blocks(text: str) -> list[Block]:
+    blocks, cur, fence = [], None, ""
+    for n, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if cur is None:
+            m = re.match(r"^(`{3,}|~{3,})\s*([\w+-]*)", stripped)
+            if m:
+                fence = m.group(1)
+                cur = Block(n, m.group(2).lower(), [])
+        elif stripped.startswith(fence) and stripped.strip("`~") == "":
+            blocks.append(cur)
+            cur = None
+        else:
+            cur.lines.append((n, line))
+    return blocks
+
+
+def prose_lines(text: str):
+    """(line number, text) of lines outside fenced code blocks."""
+    inside, fence = False, ""
+    for n, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if not inside:
+            m = re.match(r"^(`{3,}|~{3,})", s)
+            if m:
+                inside, fence = True, m.group(1)
+                continue
+            yield n, line
+        elif s.startswith(fence) and s.strip("`~") == "":
+            inside = False
+
+
+def slugify(heading: str) -> str:
+    """GitHub's anchor for a heading."""
+    h = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)  # links -> their text
+    h = h.strip().lower()
+    h = re.sub(r"[^\w\- ]", "", h)
+    return h.replace(" ", "-")
+
+
+def headings(text: str) -> list[tuple[int, int, str]]:
+    """(line, level, title) of ATX headings outside code blocks."""
+    out = []
+    for n, line in prose_lines(text):
+        m = re.match(r"^(#{1,6})\s+(.*?)\s*#*\s*$", line)
+        if m:
+            out.append((n, len(m.group(1)), m.group(2)))
+    return out
+
+
+def anchors(text: str) -> set[str]:
+    seen: dict[str, int] = {}
+    out = set()
+    for _, _, title in headings(text):
+        slug = slugify(title)
+        if slug in seen:
+            seen[slug] += 1
+            out.add(f"{slug}-{seen[slug]}")
+        else:
+            seen[slug] = 0
+            out.add(slug)
+    return out
+
+
+# --------------------------------------------------------------------------- shell parsing
+
+def logical_commands(block: Block):
+    """Join backslash continuations and skip heredoc bodies: yields (line, command text)."""
+    out, buf, start, heredoc = [], "", 0, None
+    for n, line in block.lines:
+        if heredoc is not None:
+            if line.strip() == heredoc:
+                heredoc = None
+            continue
+        if not buf:
+            start = n
+        if line.rstrip().endswith("\\"):
+            buf += line.rstrip()[:-1] + " "
+            continue
+        buf += line
+        m = re.search(r"<<-?\s*['\"]?(\w+)['\"]?", buf)
+        if m:
+            heredoc = m.group(1)
+        text = buf.strip()
+        if text.startswith("$ "):  # a prompt
+            text = text[2:]
+        if text:
+            out.append((start, text))
+        buf = ""
+    if buf.strip():
+        out.append((start, buf.strip()))
+    return out
+
+
+def simple_commands(command: str) -> list[list[str]]:
+    """Split a shell command line into simple commands (token lists), dropping redirections and
+    leading VAR=value assignments. Raises ValueError on unbalanced quotes."""
+    lex = shlex.shlex(command, posix=True, punctuation_chars="|;()&")
+    lex.whitespace_split = True
+    tokens = list(lex)
+    segments, cur = [], []
+    for tok in tokens:
+        if tok in SEPARATORS or set(tok) <= set("|;()&"):
+            segments.append(cur)
+            cur = []
+        else:
+            cur.append(tok)
+    segments.append(cur)
+    result = []
+    for seg in segments:
+        cleaned, skip = [], False
+        for tok in seg:
+            if skip:
+                skip = False
+                continue
+            if re.fullmatch(r"\d*>>?|<", tok):
+                skip = True       # redirection, its target is the next token
+                continue
+            if re.fullmatch(r"\d*>>?\S+", tok) or tok in ("2>", ">"):
+                continue          # redirection with its target attached
+            cleaned.append(tok)
+        while cleaned and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", cleaned[0]):
+            cleaned.pop(0)
+        if cleaned and cleaned[-1] == "$":
+            cleaned.pop()
+        while cleaned and cleaned[0] in ("sudo", "time", "exec", "!"):
+            cleaned.pop(0)
+        if cleaned:
+            result.append(cleaned)
+    return result
+
+
+def shell_commands(text: str):
+    """Yields (line, block language, simple command tokens, error) for every fenced block."""
+    for block in fenced_blocks(text):
+        if block.lang not in SHELL_LANGS:
+            for n, line in block.lines:
+                if re.match(r"^\s*(\$ )?(aws|iamwatch) ", line):
+                    yield n, block.lang, None, (
+                        f"command in a ```{block.lang} block is not checked; use ```bash")
+            continue
+        for n, cmd in logical_commands(block):
+            try:
+                for tokens in simple_commands(cmd):
+                    yield n, block.lang, tokens, None
+            except ValueError as e:
+                if re.search(r"\b(aws|iamwatch)\b", cmd):
+                    yield n, block.lang, None, f"cannot parse shell command ({e}): {cmd[:60]}"
+
+
+# --------------------------------------------------------------------------- AWS CLI check
+
+_SESSION = None
+
+
+def botocore_session():
+    global _SESSION
+    if _SESSION is None:
+        import botocore.session
+        _SESSION = botocore.session.get_session()
+    return _SESSION
+
+
+def is_placeholder(value: str) -> bool:
+    return bool(re.search(r"<[^>]+>|\$\{?\w+|\.\.\.", value))
+
+
+def kebab(name: str) -> str:
+    from botocore import xform_name
+    return xform_name(name, "-")
+
+
+def _split_top(value: str, sep: str) -> list[str]:
+    """Split shorthand on sep outside brackets, braces and quotes."""
+    parts, depth, quote, cur = [], 0, "", ""
+    for ch in value:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == sep and depth == 0:
+            parts.append(cur)
+            cur = ""
+            continue
+        cur += ch
+    parts.append(cur)
+    return parts
+
+
+def check_enum(shape, value, where: str) -> list[str]:
+    enum = getattr(shape, "enum", None) or []
+    if enum and isinstance(value, str) and not is_placeholder(value) and value not in enum:
+        return [f"{where}: {value!r} is not one of {', '.join(enum)}"]
+    return []
+
+
+def check_json_value(shape, value, where: str) -> list[str]:
+    """Validate a parsed JSON value against a botocore shape: member names, required members,
+    enum values."""
+    errors = []
+    if shape.type_name == "structure":
+        if not isinstance(value, dict):
+            return [f"{where}: expected an object for {shape.name}"]
+        for key, sub in value.items():
+            if key not in shape.members:
+                close = difflib.get_close_matches(key, list(shape.members), 1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                errors.append(f"{where}: unknown key {key!r} in {shape.name}{hint}")
+            else:
+                errors += check_json_value(shape.members[key], sub, f"{where}.{key}")
+        for req in shape.required_members:
+            if req not in value:
+                errors.append(f"{where}: missing required key {req!r} of {shape.name}")
+    elif shape.type_name == "list":
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                errors += check_json_value(shape.member, item, f"{where}[{i}]")
+        else:
+            errors.append(f"{where}: expected a list for {shape.name}")
+    elif shape.type_name == "map":
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                errors += check_json_value(shape.value, sub, f"{where}.{key}")
+        else:
+            errors.append(f"{where}: expected an object for {shape.name}")
+    elif shape.type_name == "string":
+        errors += check_enum(shape, value, where)
+    return errors
+
+
+def check_shorthand(shape, value: str, where: str) -> list[str]:
+    """Validate the keys of CLI shorthand syntax (Key=Value,Key2=[a,b]) for structures."""
+    target = shape.member if shape.type_name == "list" else shape
+    if target.type_name != "structure" or "=" not in value:
+        return []
+    errors, keys = [], set()
+    for part in _split_top(value, ","):
+        m = re.match(r"^\s*([A-Za-z][A-Za-z0-9]*)\s*=(.*)$", part, re.S)
+        if not m:
+            continue  # continuation of a list value (a,b,c)
+        key, raw = m.group(1), m.group(2).strip().strip("\"'")
+        keys.add(key)
+        if key not in target.members:
+            close = difflib.get_close_matches(key, list(target.members), 1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            errors.append(f"{where}: unknown key {key!r} in {target.name}{hint}")
+        else:
+            errors += check_enum(target.members[key], raw, f"{where}.{key}")
+    for req in target.required_members:
+        if req not in keys:
+            errors.append(f"{where}: missing required key {req!r} of {target.name}")
+    return errors
+
+
+def check_value(shape, values: list[str], where: str) -> list[str]:
+    errors = []
+    for value in values:
+        if value.startswith(("file://", "fileb://")) or not value:
+            continue
+        if shape.type_name in ("structure", "list", "map") and value.lstrip()[:1] in "{[":
+            try:
+                parsed = json.loads(value)
+            except json.JSONDecodeError as e:
+                errors.append(f"{where}: value is not valid JSON ({e.msg} at char {e.pos})")
+                continue
+            if shape.type_name == "list" and not isinstance(parsed, list):
+                parsed = [parsed]
+            errors += check_json_value(shape, parsed, where)
+        elif shape.type_name in ("structure", "list"):
+            errors += check_shorthand(shape, value, where)
+        elif shape.type_name == "string":
+            errors += check_enum(shape, value, where)
+    return errors
+
+
+def check_aws_command(tokens: list[str]) -> list[str]:
+    """Validate one `aws ...` command (tokens[0] == 'aws') against botocore. Returns reasons."""
+    from botocore.exceptions import UnknownServiceError
+    i = 1
+    while i < len(tokens) and tokens[i].startswith("--"):
+        name = tokens[i][2:].split("=", 1)[0]
+        if name not in AWS_GLOBAL_OPTIONS:
+            return [f"unknown global option --{name}"]
+        i += 2 if AWS_GLOBAL_OPTIONS[name] and "=" not in tokens[i] else 1
+    if i + 1 >= len(tokens):
+        return [f"incomplete command: {' '.join(tokens)}"]
+    cli_service, op = tokens[i], tokens[i + 1]
+    rest = tokens[i + 2:]
+    label = f"aws {cli_service} {op}"
+    service = CLI_SERVICE_NAMES.get(cli_service, cli_service)
+    if cli_service != "s3api" and (cli_service, op) in AWS_CUSTOM_COMMANDS:
+        return check_custom(label, AWS_CUSTOM_COMMANDS[(cli_service, op)], rest)
+    if cli_service == "s3":
+        return [f"{label}: unknown s3 command (for API operations use `aws s3api`)"]
+    try:
+        model = botocore_session().get_service_model(service)
+    except UnknownServiceError:
+        return [f"aws {cli_service}: unknown service"]
+    ops = {kebab(name): name for name in model.operation_names}
+    if op not in ops:
+        close = difflib.get_close_matches(op, list(ops), 1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        return [f"{label}: unknown operation of {service}{hint}"]
+    op_model = model.operation_model(ops[op])
+    shape = op_model.input_shape
+    members = {kebab(m): (m, s) for m, s in shape.members.items()} if shape else {}
+    errors, seen, values = [], set(), {}
+    current = None
+    for tok in rest:
+        if tok.startswith("--"):
+            name, _, attached = tok[2:].partition("=")
+            current = None
+            if name in AWS_GLOBAL_OPTIONS:
+                seen.add(name)
+                if AWS_GLOBAL_OPTIONS[name] and not attached:
+                    current = name
+                    values[name] = []
+                continue
+            if name in members:
+                seen.add(name)
+                if members[name][1].type_name == "boolean":
+                    continue
+                current = name
+                values[name] = [attached] if attached else []
+                continue
+            if name.startswith("no-") and name[3:] in members and \
+                    members[name[3:]][1].type_name == "boolean":
+                seen.add(name[3:])
+                continue
+            close = difflib.get_close_matches(name, list(members), 1)
+            hint = f" (did you mean --{close[0]}?)" if close else ""
+            errors.append(f"{label}: unknown parameter --{name}{hint}")
+            current = "?"
+        elif current is None:
+            errors.append(f"{label}: unexpected argument {tok!r}")
+        elif current != "?":
+            values.setdefault(current, []).append(tok)
+            if current in AWS_GLOBAL_OPTIONS:
+                current = None
+    for name, vals in values.items():
+        if name in members:
+            if not vals:
+                errors.append(f"{label}: --{name} needs a value")
+            else:
+                errors += check_value(members[name][1], vals, f"{label} --{name}")
+        elif name in AWS_GLOBAL_OPTIONS and not vals:
+            errors.append(f"{label}: --{name} needs a value")
+    if shape and "cli-input-json" not in seen and "cli-input-yaml" not in seen:
+        for req in shape.required_members:
+            if kebab(req) not in seen:
+                errors.append(f"{label}: missing required parameter --{kebab(req)}")
+    return errors
+
+
+def check_custom(label: str, options: dict, rest: list[str]) -> list[str]:
+    errors, skip = [], False
+    for tok in rest:
+        if skip:
+            skip = False
+            continue
+        if tok.startswith("--"):
+            name = tok[2:].split("=", 1)[0]
+            if name in options:
+                skip = options[name] and "=" not in tok
+            elif name in AWS_GLOBAL_OPTIONS:
+                skip = AWS_GLOBAL_OPTIONS[name] and "=" not in tok
+            else:
+                errors.append(f"{label}: unknown option --{name}")
+    return errors
+
+
+def check_aws_commands(path: Path, text: str) -> list[Problem]:
+    problems = []
+    for line, _lang, tokens, error in shell_commands(text):
+        if error:
+            if "aws" in error or "```" in error:
+                problems.append(Problem(path, line, error))
+            continue
+        if tokens[0] == "aws":
+            problems += [Problem(path, line, r) for r in check_aws_command(tokens)]
+    return problems
+
+
+# --------------------------------------------------------------------------- iamwatch scan
+
+def scan_subcommand_exists(repo: Path) -> bool:
+    main = repo / "crates/cli/src/main.rs"
+    if not main.is_file():
+        return False
+    text = main.read_text(encoding="utf-8", errors="replace")
+    return bool(re.search(r'\bScan\b|"scan"|\bmod\s+scan\b|\bscan::', text))
+
+
+SCAN_VALUE_OPTIONS = {"--policy", "--org", "--format", "--min-severity", "--fail-on"}
+
+
+def scan_argv(tokens: list[str], repo: Path) -> list[str]:
+    """The argv to run for a documented `iamwatch scan` command: paths -> events/, --policy and
+    --org files -> the examples in events/ (dropped when there is no example)."""
+    examples = {"--policy": repo / "events/policy.example.toml",
+                "--org": repo / "events/org.example.json"}
+    argv, paths, i = ["scan"], False, 2
+    while i < len(tokens):
+        tok = tokens[i]
+        name, eq, attached = tok.partition("=")
+        if name in SCAN_VALUE_OPTIONS:
+            value = attached if eq else (tokens[i + 1] if i + 1 < len(tokens) else "")
+            i += 1 if eq else 2
+            if name in examples:
+                if examples[name].is_file():
+                    argv += [name, str(examples[name].relative_to(repo))]
+            else:
+                argv += [name, value]
+        elif tok.startswith("-"):
+            argv.append(tok)  # unknown to us: let the CLI judge it
+            i += 1
+        else:
+            paths = True
+            i += 1
+    if paths:
+        argv.append("events/")
+    return argv
+
+
+def check_scan_commands(files: dict, repo: Path, binary: Path | None) -> list[Problem]:
+    problems, commands = [], []
+    for path, text in files.items():
+        for line, _lang, tokens, error in shell_commands(text):
+            if error and "iamwatch" in error:
+                problems.append(Problem(path, line, error))
+            elif tokens and tokens[0] == "iamwatch" and len(tokens) > 1 and tokens[1] == "scan":
+                commands.append((path, line, tokens))
+    if binary is None:
+        print(f"SKIPPED: {len(commands)} `iamwatch scan` commands not run: "
+              "crates/cli/src/main.rs has no scan subcommand yet", file=sys.stderr)
+        return problems
+    if not binary.is_file():
+        return problems + [Problem(repo / "crates/cli/src/main.rs", 1,
+                                   f"scan subcommand exists but {binary} was not built")]
+    for path, line, tokens in commands:
+        argv = scan_argv(tokens, repo)
+        try:
+            proc = subprocess.run([str(binary)] + argv[0:], cwd=repo, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=300,
+                                  env={**os.environ, "NO_COLOR": "1"})
+        except subprocess.TimeoutExpired:
+            problems.append(Problem(path, line, f"`iamwatch {' '.join(argv)}` timed out"))
+            continue
+        if proc.returncode not in (0, 1):
+            err = " | ".join(proc.stderr.strip().splitlines()[-3:])
+            problems.append(Problem(path, line, f"`iamwatch {' '.join(argv)}` exited "
+                                                f"{proc.returncode}: {err}"))
+    print(f"ran {len(commands)} `iamwatch scan` commands", file=sys.stderr)
+    return problems
+
+
+# --------------------------------------------------------------------------- rule set
+
+def design_tables(repo: Path):
+    """(rules {id: base}, factors {id: delta}) from DESIGN.md if reachable, else built in."""
+    for cand in (repo / "docs/DESIGN.md", repo / "DESIGN.md", repo.parent / "shared/DESIGN.md"):
+        if cand.is_file():
+            text = cand.read_text(encoding="utf-8")
+            rules = {m.group(1): int(m.group(2)) for m in re.finditer(
+                r"^\|\s*([a-z][a-z0-9-]+)\s*\|[^\n]*?\|\s*(\d+)\s*\|[^|\n]*\|\s*$", text, re.M)}
+            factors = {m.group(1): m.group(2) for m in re.finditer(
+                r"^\|\s*([a-z][a-z0-9-]+)\s*\|[^\n]*\|\s*([+-]\d+)\s*\|\s*$", text, re.M)}
+            if rules and factors:
+                return rules, factors, str(cand)
+    return dict(BUILTIN_RULES), dict(BUILTIN_FACTORS), "built-in copy of DESIGN.md"
+
+
+def rule_ids(repo: Path) -> tuple[set[str], str]:
+    rules_dir = repo / "crates/core/src/rules"
+    stems = sorted(p.stem for p in rules_dir.glob("*.rs") if p.stem != "mod") \
+        if rules_dir.is_dir() else []
+    if stems:
+        return {s.replace("_", "-") for s in stems}, "crates/core/src/rules"
+    rules, _, source = design_tables(repo)
+    return set(rules), source
+
+
+def check_rules(repo: Path, files: dict) -> list[Problem]:
+    problems = []
+    rb = repo / "runbooks"
+    ids, source = rule_ids(repo)
+    bases, factors, _ = design_tables(repo)
+    for rid in sorted(ids):
+        path = rb / f"{rid}.md"
+        if path not in files:
+            problems.append(Problem(rb / "README.md", 1,
+                                    f"rule {rid} ({source}) has no runbook runbooks/{rid}.md"))
+    for path, text in files.items():
+        name = path.stem
+        if path.name == "README.md" or name.startswith("ops-"):
+            continue
+        if name not in ids:
+            problems.append(Problem(path, 1, f"runbook names no rule id that exists ({source}); "
+                                             "pipeline runbooks are named ops-*.md"))
+            continue
+        problems += check_rule_runbook(path, text, name, bases.get(name), factors)
+    readme = rb / "README.md"
+    if readme not in files:
+        return problems + [Problem(readme, 1, "runbooks/README.md is missing")]
+    linked = {Path(os.path.normpath(rb / t.split("#")[0]))
+              for _, t in links(files[readme]) if not re.match(r"^[a-z]+:", t)}
+    for path in files:
+        if path != readme and path not in linked:
+            problems.append(Problem(readme, 1, f"README.md does not link {path.name}"))
+    return problems
+
+
+def check_rule_runbook(path: Path, text: str, rid: str, base, factors) -> list[Problem]:
+    problems = []
+    lines = text.splitlines()
+    first = lines[0] if lines else ""
+    if not re.match(rf"^# {re.escape(rid)}\b", first):
+        problems.append(Problem(path, 1, f"title must start with '# {rid}'"))
+    m = None
+    for n, line in enumerate(lines, 1):
+        m = re.match(r"^\|\s*Rule id\s*\|\s*`([^`]+)`\s*\|", line)
+        if m:
+            if m.group(1) != rid:
+                problems.append(Problem(path, n, f"metadata names rule {m.group(1)!r}, "
+                                                 f"file is {rid}.md"))
+            break
+    else:
+        problems.append(Problem(path, 1, f"metadata row '| Rule id | `{rid}` |' missing"))
+    if base is not None:
+        for n, line in enumerate(lines, 1):
+            mb = re.match(r"^\|\s*Base score\s*\|\s*(\d+)", line)
+            if mb:
+                if int(mb.group(1)) != base:
+                    problems.append(Problem(path, n, f"base score {mb.group(1)}, "
+                                                     f"DESIGN.md says {base}"))
+                break
+        else:
+            problems.append(Problem(path, 1, "metadata row '| Base score | N |' missing"))
+    hs = [(n, t) for n, lvl, t in headings(text) if lvl == 2]
+    titles = [t for _, t in hs]
+    pos = -1
+    for section in RULE_SECTIONS:
+        if section not in titles:
+            problems.append(Problem(path, 1, f"template section '## {section}' missing"))
+            continue
+        idx = titles.index(section)
+        if idx < pos:
+            problems.append(Problem(path, hs[idx][0], f"section '## {section}' out of order"))
+        pos = idx
+    if "How the score is made" in titles:
+        idx = titles.index("How the score is made")
+        start = hs[idx][0]
+        end = hs[idx + 1][0] if idx + 1 < len(hs) else len(lines) + 1
+        body = "\n".join(lines[start:end - 1])
+        for fid, delta in factors.items():
+            row = re.search(rf"^\|\s*`{re.escape(fid)}`\s*\|\s*([+-−]?\d+)", body, re.M)
+            if not row:
+                problems.append(Problem(path, start, f"score section does not list factor {fid}"))
+            elif row.group(1).replace("−", "-") != delta:
+                problems.append(Problem(path, start, f"factor {fid} has delta "
+                                                     f"{row.group(1)}, DESIGN.md says {delta}"))
+    return problems
+
+
+# --------------------------------------------------------------------------- links
+
+LINK_RE = re.compile(r"!?\[(?:[^\]\[]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+
+
+def links(text: str):
+    for n, line in prose_lines(text):
+        line = re.sub(r"`[^`]*`", "", line)
+        for m in LINK_RE.finditer(line):
+            yield n, m.group(1)
+
+
+def check_links(repo: Path, files: dict) -> list[Problem]:
+    problems = []
+    anchor_cache: dict[Path, set] = {}
+    for path, text in files.items():
+        for n, target in links(text):
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target):
+                continue  # http(s), mailto: not checked offline
+            file_part, _, anchor = target.partition("#")
+            dest = path if not file_part else Path(os.path.normpath(path.parent / file_part))
+            if file_part.startswith("/"):
+                problems.append(Problem(path, n, f"absolute link {target!r}; use a relative one"))
+                continue
+            try:
+                dest.relative_to(repo)
+            except ValueError:
+                problems.append(Problem(path, n, f"link {target!r} leaves the repository"))
+                continue
+            if not dest.exists():
+                problems.append(Problem(path, n, f"link {target!r}: no such file"))
+                continue
+            if anchor:
+                if dest.suffix != ".md" or not dest.is_file():
+                    continue
+                if dest not in anchor_cache:
+                    anchor_cache[dest] = anchors(dest.read_text(encoding="utf-8"))
+                if anchor not in anchor_cache[dest]:
+                    problems.append(Problem(path, n, f"link {target!r}: no heading "
+                                                     f"#{anchor} in {dest.name}"))
+    return problems
+
+
+# --------------------------------------------------------------------------- lint
+
+def check_lint(repo: Path) -> list[Problem]:
+    config = repo / "runbooks/.pymarkdown.json"
+    try:
+        proc = subprocess.run([sys.executable, "-m", "pymarkdown", "--config", str(config),
+                               "scan", "--recurse", "runbooks"],
+                              cwd=repo, capture_output=True, text=True, timeout=300,
+                              stdin=subprocess.DEVNULL)
+    except FileNotFoundError as e:
+        return [Problem(config, 1, f"cannot run pymarkdown: {e}")]
+    problems = []
+    for line in (proc.stdout + proc.stderr).splitlines():
+        m = re.match(r"^(.+?):(\d+):(\d+): (.*)$", line)
+        if m:
+            problems.append(Problem(repo / m.group(1), int(m.group(2)), f"lint: {m.group(4)}"))
+        elif line.strip():
+            problems.append(Problem(config, 1, f"pymarkdown: {line.strip()}"))
+    if proc.returncode != 0 and not problems:
+        problems.append(Problem(config, 1, f"pymarkdown exited {proc.returncode}"))
+    return problems
+
+
+# --------------------------------------------------------------------------- main
+
+def load_runbooks(repo: Path) -> dict:
+    return {p: p.read_text(encoding="utf-8") for p in sorted((repo / "runbooks").glob("*.md"))}
+
+
+def run(repo: Path, checks: set[str], binary: Path | None) -> list[Problem]:
+    files = load_runbooks(repo)
+    problems = []
+    if "rules" in checks:
+        problems += check_rules(repo, files)
+    if "aws" in checks:
+        for path, text in files.items():
+            problems += check_aws_commands(path, text)
+    if "scan" in checks:
+        problems += check_scan_commands(files, repo, binary)
+    if "links" in checks:
+        problems += check_links(repo, files)
+    if "lint" in checks:
+        problems += check_lint(repo)
+    return problems
+
+
+def main(argv=None) -> int:
+    all_checks = ["rules", "aws", "scan", "links", "lint"]
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repo", type=Path, default=REPO)
+    ap.add_argument("--iamwatch", type=Path, help="iamwatch binary for the scan check")
+    ap.add_argument("--only", action="append", choices=all_checks,
+                    help="run only this check (repeatable)")
+    ap.add_argument("--scan-status", action="store_true",
+                    help="print 'yes' if crates/cli has a scan subcommand, else 'no'")
+    args = ap.parse_args(argv)
+    repo = args.repo.resolve()
+    if args.scan_status:
+        print("yes" if scan_subcommand_exists(repo) else "no")
+        return 0
+    binary = None
+    if scan_subcommand_exists(repo):
+        binary = (args.iamwatch or Path(os.environ.get("CARGO_TARGET_DIR", repo / "target"))
+                  / "debug/iamwatch").resolve()
+    problems = run(repo, set(args.only or all_checks), binary)
+    for p in problems:
+        print(p)
+    files = len(load_runbooks(repo))
+    print(f"{files} runbooks, {len(problems)} problems", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
