@@ -1,0 +1,180 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Directory of the CDK app (where cdk.json lives); relative paths in the configuration start here. */
+export const CDK_ROOT = path.resolve(__dirname, '..');
+
+/** Severity labels, as in the policy file's `ticket_min_severity`. */
+export const SEVERITY_LABELS = ['LOW', 'MEDIUM', 'HIGH', 'CRITICAL'] as const;
+export type SeverityLabel = (typeof SEVERITY_LABELS)[number];
+
+/**
+ * Lowest score of each label (docs/contracts.md, "Finding event"): the ticket rule matches
+ * `detail.score >= TICKET_MIN_SCORE[threshold]`.
+ */
+export const TICKET_MIN_SCORE: Record<SeverityLabel, number> = {
+  LOW: 1,
+  MEDIUM: 40,
+  HIGH: 70,
+  CRITICAL: 90,
+};
+
+/** Log retentions CloudWatch Logs accepts, in days. */
+const VALID_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+];
+
+/** Everything a team configures, read from `cdk.json` context (keys `iamwatch:<name>`). */
+export interface IamwatchConfig {
+  /** AWS Organizations id, `o-...`. */
+  readonly orgId: string;
+  /** Security / audit account: central bus, queues, functions, StackSet. */
+  readonly securityAccountId: string;
+  /** Management account: the org-reader role. */
+  readonly managementAccountId: string;
+  /** OUs (or the root `r-...`) the member StackSet auto-deploys to. */
+  readonly targetOus: string[];
+  /** Findings at or above this label become tickets. */
+  readonly ticketThreshold: SeverityLabel;
+  /** Jira base URL; empty: no Jira. */
+  readonly jiraBaseUrl: string;
+  /** Jira project key (required with Jira). */
+  readonly jiraProject: string;
+  /** Slack notifications on/off. */
+  readonly slackEnabled: boolean;
+  /** Absolute path of the policy TOML bundled into the detect function. */
+  readonly policyFile: string;
+  /** Absolute path of the folder holding `iamwatch-detect/bootstrap` and `iamwatch-ticket/bootstrap`. */
+  readonly lambdaAssetDir: string;
+  /** Base URL of runbooks/ (optional). */
+  readonly runbookBaseUrl: string;
+  /** Retention of the functions' log groups, days. */
+  readonly logRetentionDays: number;
+  /** Address subscribed to the alarm topic (optional). */
+  readonly alarmEmail: string;
+  /** Also deploy the forwarding rule and member role into the management account (StackSets skip it). */
+  readonly monitorManagementAccount: boolean;
+}
+
+/** Where the context lookups come from: `App.node.tryGetContext` or a plain object in tests. */
+export type ContextSource = (key: string) => unknown;
+
+export class ConfigError extends Error {}
+
+function str(ctx: ContextSource, key: string, fallback?: string): string {
+  const value = ctx(`iamwatch:${key}`);
+  if (value === undefined || value === null) {
+    if (fallback !== undefined) return fallback;
+    throw new ConfigError(`context key iamwatch:${key} is required (set it in cdk/cdk.json)`);
+  }
+  if (typeof value !== 'string') {
+    throw new ConfigError(`context key iamwatch:${key} must be a string, got ${JSON.stringify(value)}`);
+  }
+  return value.trim();
+}
+
+function bool(ctx: ContextSource, key: string, fallback: boolean): boolean {
+  const value = ctx(`iamwatch:${key}`);
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new ConfigError(`context key iamwatch:${key} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+function list(ctx: ContextSource, key: string): string[] {
+  const value = ctx(`iamwatch:${key}`);
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map((v) => v.trim());
+  // `cdk synth -c iamwatch:targetOus=ou-a,ou-b` passes a string.
+  if (typeof value === 'string') {
+    const trimmed = value.trim();
+    if (trimmed.startsWith('[')) return list(() => JSON.parse(trimmed), key);
+    return trimmed.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+  }
+  throw new ConfigError(`context key iamwatch:${key} must be a list of strings, got ${JSON.stringify(value)}`);
+}
+
+function num(ctx: ContextSource, key: string, fallback: number): number {
+  const value = ctx(`iamwatch:${key}`);
+  if (value === undefined || value === null) return fallback;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n)) throw new ConfigError(`context key iamwatch:${key} must be an integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function check(ok: boolean, key: string, what: string): void {
+  if (!ok) throw new ConfigError(`context key iamwatch:${key}: ${what}`);
+}
+
+/**
+ * The ticket threshold named in the policy file, if it names one. The policy file and cdk.json must
+ * agree, or the rule would send the ticket function findings the policy says are below the bar.
+ */
+export function policyTicketMinSeverity(policyText: string): string | undefined {
+  const m = policyText.match(/^\s*ticket_min_severity\s*=\s*["']([^"']*)["']/m);
+  return m ? m[1] : undefined;
+}
+
+/** Reads and validates the configuration; every error names the context key. */
+export function loadConfig(ctx: ContextSource): IamwatchConfig {
+  const orgId = str(ctx, 'orgId');
+  check(/^o-[a-z0-9]{10,32}$/.test(orgId), 'orgId', `"${orgId}" is not an organization id (o-xxxxxxxxxx)`);
+
+  const securityAccountId = str(ctx, 'securityAccountId');
+  check(/^\d{12}$/.test(securityAccountId), 'securityAccountId', `"${securityAccountId}" is not a 12-digit account id`);
+  const managementAccountId = str(ctx, 'managementAccountId');
+  check(/^\d{12}$/.test(managementAccountId), 'managementAccountId', `"${managementAccountId}" is not a 12-digit account id`);
+  check(managementAccountId !== securityAccountId, 'managementAccountId', 'must differ from iamwatch:securityAccountId (run iamwatch in a dedicated security account)');
+
+  const targetOus = list(ctx, 'targetOus');
+  check(targetOus.length > 0, 'targetOus', 'name at least one OU id (ou-...) or the root id (r-...)');
+  for (const ou of targetOus) {
+    check(/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/.test(ou), 'targetOus', `"${ou}" is not an OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)`);
+  }
+
+  const ticketThreshold = str(ctx, 'ticketThreshold', 'HIGH').toUpperCase();
+  check((SEVERITY_LABELS as readonly string[]).includes(ticketThreshold), 'ticketThreshold', `"${ticketThreshold}" is not one of ${SEVERITY_LABELS.join(', ')}`);
+
+  const jiraBaseUrl = str(ctx, 'jiraBaseUrl', '').replace(/\/+$/, '');
+  const jiraProject = str(ctx, 'jiraProject', '');
+  if (jiraBaseUrl !== '') {
+    check(/^https:\/\/[^\s/]+/.test(jiraBaseUrl), 'jiraBaseUrl', `"${jiraBaseUrl}" must be an https:// URL`);
+    check(/^[A-Z][A-Z0-9_]+$/.test(jiraProject), 'jiraProject', `"${jiraProject}" is not a Jira project key (required with iamwatch:jiraBaseUrl)`);
+  }
+
+  const policyFile = path.resolve(CDK_ROOT, str(ctx, 'policyFile', 'policy.toml'));
+  check(fs.existsSync(policyFile) && fs.statSync(policyFile).isFile(), 'policyFile', `${policyFile} is not a file`);
+  const policySeverity = policyTicketMinSeverity(fs.readFileSync(policyFile, 'utf8'));
+  check(
+    policySeverity === undefined || policySeverity.toUpperCase() === ticketThreshold,
+    'ticketThreshold',
+    `${ticketThreshold} differs from ticket_min_severity = "${policySeverity}" in ${policyFile}; make them equal`,
+  );
+
+  const runbookBaseUrl = str(ctx, 'runbookBaseUrl', '');
+  if (runbookBaseUrl !== '') check(/^https:\/\//.test(runbookBaseUrl), 'runbookBaseUrl', `"${runbookBaseUrl}" must be an https:// URL`);
+
+  const logRetentionDays = num(ctx, 'logRetentionDays', 90);
+  check(VALID_RETENTION_DAYS.includes(logRetentionDays), 'logRetentionDays', `${logRetentionDays} is not a CloudWatch Logs retention (${VALID_RETENTION_DAYS.join(', ')})`);
+
+  const alarmEmail = str(ctx, 'alarmEmail', '');
+  if (alarmEmail !== '') check(/^[^@\s]+@[^@\s]+$/.test(alarmEmail), 'alarmEmail', `"${alarmEmail}" is not an e-mail address`);
+
+  return {
+    orgId,
+    securityAccountId,
+    managementAccountId,
+    targetOus,
+    ticketThreshold: ticketThreshold as SeverityLabel,
+    jiraBaseUrl,
+    jiraProject,
+    slackEnabled: bool(ctx, 'slackEnabled', false),
+    policyFile,
+    lambdaAssetDir: path.resolve(CDK_ROOT, str(ctx, 'lambdaAssetDir', '../target/lambda')),
+    runbookBaseUrl,
+    logRetentionDays,
+    alarmEmail,
+    monitorManagementAccount: bool(ctx, 'monitorManagementAccount', true),
+  };
+}
