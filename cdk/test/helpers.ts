@@ -1,0 +1,101 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildIamwatchApp, IamwatchApp } from '../lib/app';
+import { loadConfig } from '../lib/config';
+
+export const ORG_ID = 'o-testorg1234';
+export const SECURITY_ACCOUNT = '111122223333';
+export const MANAGEMENT_ACCOUNT = '444455556666';
+
+/**
+ * A folder shaped like scripts/package-lambdas.sh's output, with placeholder `bootstrap` files, so
+ * that the app synthesizes without building the Rust functions.
+ */
+export function fixtureAssetDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iamwatch-cdk-test-assets-'));
+  for (const pkg of ['iamwatch-detect', 'iamwatch-ticket']) {
+    fs.mkdirSync(path.join(dir, pkg));
+    fs.writeFileSync(path.join(dir, pkg, 'bootstrap'), `#!/bin/sh\n# placeholder for ${pkg}\n`, { mode: 0o755 });
+  }
+  return dir;
+}
+
+export const ASSET_DIR = fixtureAssetDir();
+
+export function baseContext(): Record<string, unknown> {
+  return {
+    'iamwatch:orgId': ORG_ID,
+    'iamwatch:securityAccountId': SECURITY_ACCOUNT,
+    'iamwatch:managementAccountId': MANAGEMENT_ACCOUNT,
+    'iamwatch:targetOus': ['ou-ab12-11111111', 'ou-ab12-22222222'],
+    'iamwatch:ticketThreshold': 'HIGH',
+    'iamwatch:jiraBaseUrl': 'https://example.atlassian.net',
+    'iamwatch:jiraProject': 'SEC',
+    'iamwatch:slackEnabled': true,
+    'iamwatch:policyFile': 'policy.toml',
+    'iamwatch:lambdaAssetDir': ASSET_DIR,
+    'iamwatch:logRetentionDays': 90,
+  };
+}
+
+export interface Synthesized extends IamwatchApp {
+  readonly app: App;
+  readonly centralTemplate: Template;
+  readonly managementTemplate: Template;
+  readonly memberTemplate: Template;
+}
+
+/** Builds the app as bin/iamwatch.ts does, with the base context plus `overrides`. */
+export function synth(overrides: Record<string, unknown> = {}): Synthesized {
+  const context = { ...baseContext(), ...overrides };
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'iamwatch-cdk-test-out-'));
+  const app = new App({ context, outdir });
+  const built = buildIamwatchApp(app, loadConfig((key) => app.node.tryGetContext(key)));
+  return {
+    ...built,
+    app,
+    centralTemplate: Template.fromStack(built.central),
+    managementTemplate: Template.fromStack(built.management),
+    memberTemplate: Template.fromStack(built.member),
+  };
+}
+
+/** Resources of one type, by logical id. */
+export function resourcesOf(template: Template, type: string): Record<string, any> {
+  return template.findResources(type);
+}
+
+/** The only resource of a type whose properties match `props` (fails unless exactly one). */
+export function onlyResource(template: Template, type: string, props: Record<string, unknown> = {}): [string, any] {
+  const found = Object.entries(template.findResources(type, { Properties: props }));
+  if (found.length !== 1) {
+    throw new Error(`expected exactly one ${type} matching ${JSON.stringify(props)}, found ${found.length}`);
+  }
+  return found[0];
+}
+
+/** Every statement of every inline or attached policy of a role, by the role's logical id. */
+export function statementsOfRole(template: Template, roleLogicalId: string): any[] {
+  const statements: any[] = [];
+  const role = template.toJSON().Resources[roleLogicalId];
+  for (const p of role.Properties.Policies ?? []) statements.push(...p.PolicyDocument.Statement);
+  for (const p of Object.values(template.findResources('AWS::IAM::Policy')) as any[]) {
+    if ((p.Properties.Roles ?? []).some((r: any) => r.Ref === roleLogicalId)) statements.push(...p.Properties.PolicyDocument.Statement);
+  }
+  return statements;
+}
+
+export function asArray<T>(v: T | T[]): T[] {
+  return Array.isArray(v) ? v : [v];
+}
+
+/** All actions a role is allowed, sorted. */
+export function allowedActions(template: Template, roleLogicalId: string): string[] {
+  return statementsOfRole(template, roleLogicalId)
+    .filter((s) => s.Effect === 'Allow')
+    .flatMap((s) => asArray(s.Action))
+    .sort();
+}
