@@ -1,0 +1,86 @@
+//! `access-key-created-for-other-user`: a caller made an access key for another user. The
+//! classic backdoor: whoever holds the new key acts as that user.
+
+use super::{created_key_id, succeeded, Detection, RuleMeta};
+use crate::policy::Policy;
+use crate::record::CloudTrailRecord;
+
+pub static META: RuleMeta = RuleMeta {
+    id: "access-key-created-for-other-user",
+    title: "Access key created for another user",
+    base: 70,
+    event_names: &["CreateAccessKey"],
+    types: &[
+        "TTPs/Persistence/Account Manipulation",
+        "TTPs/Privilege Escalation/Account Manipulation",
+    ],
+    recommendation: "Ask the caller why they made a key for another user; unless a known \
+        automation did, deactivate the key and review what it was used for.",
+    attack: &["T1098.001"],
+};
+
+pub struct Rule;
+
+impl super::Rule for Rule {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn detect(&self, r: &CloudTrailRecord, _: &Policy) -> Option<Detection> {
+        if !succeeded(r, META.event_names) {
+            return None;
+        }
+        let target = r.param("userName")?;
+        if r.caller_iam_user() == Some(target) {
+            return None;
+        }
+        let key = created_key_id(r);
+        Some(Detection {
+            rule: &META,
+            subject: key.clone(),
+            user: Some(target.to_string()),
+            summary: format!("created access key {key} for IAM user {target}"),
+            access_key_id: Some(key),
+            grant: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{detect, testing::*};
+    use crate::Policy;
+    use serde_json::json;
+
+    #[test]
+    fn user_creates_key_for_another() {
+        let r = with_response(
+            record("CreateAccessKey", json!({"userName": "bob"})),
+            json!({"accessKey": {"accessKeyId": "AKIABOB", "userName": "bob"}}),
+        );
+        let d = detect(&r, &Policy::default()).unwrap();
+        assert_eq!(d.rule.id, "access-key-created-for-other-user");
+        assert_eq!(
+            (d.subject.as_str(), d.user.as_deref()),
+            ("AKIABOB", Some("bob"))
+        );
+    }
+
+    #[test]
+    fn role_with_user_name_is_other_user() {
+        let r = role("CreateAccessKey", json!({"userName": "bob"}));
+        assert_eq!(
+            detect(&r, &Policy::default()).unwrap().rule.id,
+            "access-key-created-for-other-user"
+        );
+    }
+
+    #[test]
+    fn own_user_name_is_own_key() {
+        let r = record("CreateAccessKey", json!({"userName": "alice"}));
+        assert_eq!(
+            detect(&r, &Policy::default()).unwrap().rule.id,
+            "access-key-created"
+        );
+    }
+}

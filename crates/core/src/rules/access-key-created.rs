@@ -1,0 +1,78 @@
+//! `access-key-created`: a caller made an access key for its own user. A new long-lived
+//! credential, often pasted into a laptop or a CI system.
+
+use super::{created_key_id, succeeded, target_or_caller, Detection, RuleMeta};
+use crate::policy::Policy;
+use crate::record::{CloudTrailRecord, IdentityType};
+
+pub static META: RuleMeta = RuleMeta {
+    id: "access-key-created",
+    title: "Access key created",
+    base: 30,
+    event_names: &["CreateAccessKey"],
+    types: &["TTPs/Persistence/Account Manipulation"],
+    recommendation: "Check that the user needs a long-lived key (a role or SSO usually \
+        serves), that the user has at most one active key, and that it is stored safely.",
+    attack: &["T1098.001"],
+};
+
+pub struct Rule;
+
+impl super::Rule for Rule {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn detect(&self, r: &CloudTrailRecord, _: &Policy) -> Option<Detection> {
+        if !succeeded(r, META.event_names) {
+            return None;
+        }
+        let own = match r.param("userName") {
+            None => r.identity_type() != IdentityType::Root,
+            Some(name) => r.caller_iam_user() == Some(name),
+        };
+        if !own {
+            return None;
+        }
+        let key = created_key_id(r);
+        let user = target_or_caller(r);
+        Some(Detection {
+            rule: &META,
+            subject: key.clone(),
+            summary: match &user {
+                Some(u) => format!("created access key {key} for its own user {u}"),
+                None => format!("created access key {key} for its own identity"),
+            },
+            user,
+            access_key_id: Some(key),
+            grant: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{detect, testing::*};
+    use crate::Policy;
+    use serde_json::json;
+
+    #[test]
+    fn own_key_without_user_name() {
+        let r = with_response(
+            record("CreateAccessKey", json!(null)),
+            json!({"accessKey": {"accessKeyId": "AKIAALICE"}}),
+        );
+        let d = detect(&r, &Policy::default()).unwrap();
+        assert_eq!(d.rule.id, "access-key-created");
+        assert_eq!(
+            (d.subject.as_str(), d.user.as_deref()),
+            ("AKIAALICE", Some("alice"))
+        );
+    }
+
+    #[test]
+    fn key_id_missing_falls_back_to_event_id() {
+        let d = detect(&record("CreateAccessKey", json!({})), &Policy::default()).unwrap();
+        assert_eq!(d.subject, "unknown-key-e-1");
+    }
+}

@@ -1,0 +1,77 @@
+//! `console-password-changed-for-other-user`: someone set another user's console password.
+//! Whoever did can now sign in as that user. A user changing their own password is routine
+//! and no finding.
+
+use super::{succeeded, Detection, RuleMeta};
+use crate::policy::Policy;
+use crate::record::CloudTrailRecord;
+
+pub static META: RuleMeta = RuleMeta {
+    id: "console-password-changed-for-other-user",
+    title: "Console password changed for another user",
+    base: 60,
+    event_names: &["UpdateLoginProfile"],
+    types: &[
+        "TTPs/Privilege Escalation/Account Manipulation",
+        "TTPs/Persistence/Account Manipulation",
+    ],
+    recommendation: "Ask the user whether they asked for a reset; if not, reset the \
+        password again with a forced change, check the user's recent sign-ins and revoke sessions.",
+    attack: &["T1098"],
+};
+
+pub struct Rule;
+
+impl super::Rule for Rule {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn detect(&self, r: &CloudTrailRecord, _: &Policy) -> Option<Detection> {
+        if !succeeded(r, META.event_names) {
+            return None;
+        }
+        let target = r.param("userName")?;
+        if r.caller_iam_user() == Some(target) {
+            return None;
+        }
+        Some(Detection {
+            rule: &META,
+            subject: target.to_string(),
+            user: Some(target.to_string()),
+            access_key_id: None,
+            grant: None,
+            summary: format!("changed the console password of IAM user {target}"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{detect, testing::*};
+    use crate::Policy;
+    use serde_json::json;
+
+    #[test]
+    fn other_user_fires() {
+        let d = detect(
+            &record("UpdateLoginProfile", json!({"userName": "bob"})),
+            &Policy::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            (d.rule.id, d.subject.as_str()),
+            ("console-password-changed-for-other-user", "bob")
+        );
+    }
+
+    #[test]
+    fn own_password_change_is_no_finding() {
+        assert!(detect(
+            &record("UpdateLoginProfile", json!({"userName": "alice"})),
+            &Policy::default()
+        )
+        .is_none());
+        assert!(detect(&record("UpdateLoginProfile", json!({})), &Policy::default()).is_none());
+    }
+}

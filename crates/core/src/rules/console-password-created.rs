@@ -1,0 +1,60 @@
+//! `console-password-created`: a user got a console password (a login profile): a second way
+//! in besides SSO, and a password that can be phished.
+
+use super::{succeeded, target_or_caller, Detection, RuleMeta};
+use crate::policy::Policy;
+use crate::record::CloudTrailRecord;
+
+pub static META: RuleMeta = RuleMeta {
+    id: "console-password-created",
+    title: "Console password created",
+    base: 40,
+    event_names: &["CreateLoginProfile"],
+    types: &["TTPs/Persistence/Account Manipulation"],
+    recommendation: "Confirm the user needs console access outside SSO; require MFA, or \
+        delete the login profile.",
+    attack: &["T1098"],
+};
+
+pub struct Rule;
+
+impl super::Rule for Rule {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn detect(&self, r: &CloudTrailRecord, _: &Policy) -> Option<Detection> {
+        if !succeeded(r, META.event_names) {
+            return None;
+        }
+        let user = target_or_caller(r)?;
+        Some(Detection {
+            rule: &META,
+            subject: user.clone(),
+            summary: format!("created a console password for IAM user {user}"),
+            user: Some(user),
+            access_key_id: None,
+            grant: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{detect, testing::*};
+    use crate::Policy;
+    use serde_json::json;
+
+    #[test]
+    fn fires() {
+        let d = detect(
+            &record("CreateLoginProfile", json!({"userName": "bob"})),
+            &Policy::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            (d.rule.id, d.subject.as_str()),
+            ("console-password-created", "bob")
+        );
+    }
+}

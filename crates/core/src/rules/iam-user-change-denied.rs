@@ -1,0 +1,100 @@
+//! `iam-user-change-denied`: an attempt to make one of the changes above was denied. One
+//! finding per caller and UTC day: someone is probing for a way to persist.
+
+use super::{Detection, RuleMeta, FIRING_EVENT_NAMES};
+use crate::policy::Policy;
+use crate::record::CloudTrailRecord;
+
+pub static META: RuleMeta = RuleMeta {
+    id: "iam-user-change-denied",
+    title: "Denied attempt to change IAM users",
+    base: 30,
+    event_names: &FIRING_EVENT_NAMES,
+    types: &[
+        "Unusual Behaviors/User",
+        "TTPs/Persistence/Account Manipulation",
+    ],
+    recommendation: "Find out what the caller was trying to do; repeated denials from a \
+        credential that should not touch IAM suggest it is compromised.",
+    attack: &["T1098"],
+};
+
+/// Whether an `errorCode` means the call was denied.
+pub fn is_denial(code: &str) -> bool {
+    code.starts_with("AccessDenied")
+        || code == "Client.UnauthorizedOperation"
+        || code == "UnauthorizedOperation"
+}
+
+pub struct Rule;
+
+impl super::Rule for Rule {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn detect(&self, r: &CloudTrailRecord, _: &Policy) -> Option<Detection> {
+        let code = r.error_code.as_deref()?;
+        if !is_denial(code) || !META.event_names.contains(&r.event_name.as_str()) {
+            return None;
+        }
+        let actor = r.actor();
+        let day = r.event_time.get(..10).unwrap_or(&r.event_time);
+        let target = r.param("userName").map(str::to_string);
+        Some(Detection {
+            rule: &META,
+            subject: format!("{actor}/{day}"),
+            summary: format!(
+                "was denied {}{} ({code})",
+                r.event_name,
+                target
+                    .as_deref()
+                    .map(|t| format!(" on {t}"))
+                    .unwrap_or_default()
+            ),
+            user: target,
+            access_key_id: None,
+            grant: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{detect, testing::*};
+    use crate::Policy;
+    use serde_json::json;
+
+    #[test]
+    fn denials_fire_other_errors_do_not() {
+        let p = Policy::default();
+        for code in [
+            "AccessDenied",
+            "AccessDeniedException",
+            "Client.UnauthorizedOperation",
+            "UnauthorizedOperation",
+        ] {
+            let r = failed(record("CreateUser", json!({"userName": "bob"})), code);
+            let d = detect(&r, &p).unwrap();
+            assert_eq!(d.rule.id, "iam-user-change-denied");
+            assert_eq!(d.subject, "arn:aws:iam::111122223333:user/alice/2026-11-01");
+        }
+        for code in ["EntityAlreadyExists", "LimitExceeded", "NoSuchEntity"] {
+            assert!(detect(
+                &failed(record("CreateUser", json!({"userName": "bob"})), code),
+                &p
+            )
+            .is_none());
+        }
+        // A denied read or resolving call is out of this rule's scope.
+        assert!(detect(
+            &failed(
+                record("DeleteUser", json!({"userName": "bob"})),
+                "AccessDenied"
+            ),
+            &p
+        )
+        .is_none());
+        assert!(detect(&failed(record("ListUsers", json!({})), "AccessDenied"), &p).is_none());
+    }
+}
