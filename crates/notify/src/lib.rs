@@ -1,0 +1,1 @@
+//! Jira and Slack clients of iamwatch.

@@ -1,0 +1,2 @@
+//! Lambda: detect.
+fn main() {}

@@ -1,0 +1,2 @@
+//! Lambda: ticket.
+fn main() {}

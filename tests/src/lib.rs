@@ -1,0 +1,1 @@
+//! End-to-end test support: moto server, fault-injecting proxy, HTTP test servers.
