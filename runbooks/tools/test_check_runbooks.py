@@ -89,6 +89,33 @@ class ScanArgvTest(unittest.TestCase):
                               "--fail-on", "HIGH", "events/"])
 
 
+class ScanRunTest(unittest.TestCase):
+    """check_scan_commands runs each documented command; exit 0 or 1 passes, anything else fails."""
+
+    def run_with_status(self, status):
+        with tempfile.TemporaryDirectory() as d:
+            repo = Path(d)
+            (repo / "runbooks").mkdir()
+            (repo / "events").mkdir()
+            doc = repo / "runbooks/a.md"
+            doc.write_text("# A\n\n```bash\niamwatch scan --format table ./ct/\n```\n")
+            fake = repo / "iamwatch"
+            fake.write_text(f"#!/bin/sh\necho \"$@\" > {repo}/argv\necho 'bad input' >&2\n"
+                            f"exit {status}\n")
+            fake.chmod(0o755)
+            problems = cr.check_scan_commands({doc: doc.read_text()}, repo, fake)
+            argv = (repo / "argv").read_text().strip()
+            return [p.reason for p in problems], argv
+
+    def test_exit_codes(self):
+        reasons, argv = self.run_with_status(0)
+        self.assertEqual((reasons, argv), ([], "scan --format table events/"))
+        self.assertEqual(self.run_with_status(1)[0], [])
+        reasons, _ = self.run_with_status(2)
+        self.assertEqual(len(reasons), 1)
+        self.assertIn("exited 2: bad input", reasons[0])
+
+
 class RuleSetTest(unittest.TestCase):
     def make_repo(self, rules, runbooks, readme_links):
         d = tempfile.TemporaryDirectory()
