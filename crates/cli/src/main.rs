@@ -1,1 +1,114 @@
-fn main(){}
+//! `iamwatch`: catch new IAM users, access keys and the changes that make them dangerous.
+//!
+//! - `scan`: read historical CloudTrail logs and print scored findings ([`scan`], [`output`]).
+//! - `rules`: list the rules, factors and the CloudTrail event names iamwatch reads.
+//!
+//! Exit status: 0 done; 1 a finding reached `--fail-on`; 2 an input or usage error (an unreadable
+//! file, a bad record, a bad policy file): the rest of the scan still ran.
+
+mod output;
+mod scan;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use iamwatch_core::Label;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "iamwatch",
+    version,
+    about = "Catch new IAM users, access keys and the changes that make them dangerous",
+    long_about = "Catch new IAM users, access keys and the changes that make them dangerous.\n\n\
+        Exit status: 0 done, 1 a finding reached --fail-on, 2 an input or usage error \
+        (the rest of the scan still runs)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan CloudTrail logs (files and directories) and print scored findings.
+    ///
+    /// Reads CloudTrail log files as delivered to S3 ({"Records": [...]}), JSON arrays of
+    /// records, JSON Lines, EventBridge envelopes and SQS batches of envelopes, plain or
+    /// gzip-compressed. Directories are read recursively, taking *.json, *.jsonl, *.ndjson and
+    /// their .gz forms; a file named on the command line is always read.
+    Scan(ScanArgs),
+    /// List the detection rules, the scoring factors and the event names iamwatch reads.
+    Rules {
+        /// Print only the in-scope CloudTrail event names, as a JSON array.
+        #[arg(long)]
+        event_names: bool,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct ScanArgs {
+    /// CloudTrail log files or directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Policy file (TOML): trusted principals, services and CIDRs, critical and sandbox OUs,
+    /// admin policies and groups, suppressions. Without it the defaults apply.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Org snapshot (JSON, from `iamwatch org snapshot`): account names and OU paths for the
+    /// findings and the critical-account / sandbox-account factors.
+    #[arg(long, value_name = "FILE")]
+    pub org: Option<PathBuf>,
+    /// Output format: a table sorted by severity, one ASFF finding per line, an ASFF
+    /// BatchImportFindings document, or CSV.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Print only findings at or above this severity.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_label)]
+    pub min_severity: Option<Label>,
+    /// Exit with status 1 when a printed finding is at or above this severity.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_label)]
+    pub fail_on: Option<Label>,
+    /// Base URL of the runbooks linked from each finding (`<URL>/<rule-id>.md`).
+    #[arg(long, value_name = "URL", default_value = iamwatch_core::build::DEFAULT_RUNBOOK_BASE_URL)]
+    pub runbook_base_url: String,
+    /// Security Hub region written into finding ARNs.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Never show the progress bar (it shows only when stderr is a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Output formats of `scan`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Jsonl,
+    Asff,
+    Csv,
+}
+
+fn parse_label(s: &str) -> Result<Label, String> {
+    Label::parse(s).ok_or_else(|| {
+        format!("{s:?} is not a severity (INFORMATIONAL, LOW, MEDIUM, HIGH, CRITICAL)")
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => scan::run(&args),
+        Command::Rules { event_names } => output::rules(event_names).map(|_| 0),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            // One line with the whole chain of causes.
+            eprintln!("iamwatch: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Printing findings: a table for people, JSON Lines / ASFF / CSV for machines.
+
+use crate::scan::Totals;
+use crate::Format;
+use iamwatch_core::finding::{fields, RecordState};
+use iamwatch_core::{Finding, Label};
+use std::io::{self, BufWriter, Write};
+
+/// Prints findings in `format` on stdout.
+pub fn findings(format: Format, findings: &mut [Finding]) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = match format {
+        Format::Table => table(&mut out, findings),
+        Format::Jsonl => findings.iter().try_for_each(|f| {
+            serde_json::to_writer(&mut out, f)?;
+            writeln!(out)
+        }),
+        Format::Asff => {
+            serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "Findings": findings }))?;
+            writeln!(out)
+        }
+        Format::Csv => csv(&mut out, findings),
+    };
+    match result.and_then(|_| out.flush()) {
+        // A closed pipe (`| head`) is not an error worth a message.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+fn target(f: &Finding) -> String {
+    match (f.field(fields::USER), f.field(fields::ACCESS_KEY_ID)) {
+        (Some(u), Some(k)) => format!("{u} {k}"),
+        (Some(u), None) => match f.field(fields::GRANT) {
+            Some(g) => format!("{u} {g}"),
+            None => u.to_string(),
+        },
+        (None, Some(k)) => k.to_string(),
+        (None, None) => "-".to_string(),
+    }
+}
+
+fn account(f: &Finding) -> String {
+    let id = &f.aws_account_id;
+    match f.field(fields::ACCOUNT_NAME) {
+        Some(name) => format!("{name} ({id})"),
+        None => id.clone(),
+    }
+}
+
+fn sort_by_severity(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (b.record_state == RecordState::Active)
+            .cmp(&(a.record_state == RecordState::Active))
+            .then(b.score().cmp(&a.score()))
+            .then(a.created_at.cmp(&b.created_at))
+            .then(a.id.cmp(&b.id))
+    });
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn table(out: &mut dyn Write, findings: &mut [Finding]) -> io::Result<()> {
+    if findings.is_empty() {
+        return writeln!(out, "No findings.");
+    }
+    sort_by_severity(findings);
+    let header = [
+        "SEVERITY",
+        "SCORE",
+        "RULE",
+        "ACCOUNT",
+        "TARGET",
+        "ACTOR",
+        "TIME (UTC)",
+        "WHY",
+    ];
+    let rows: Vec<[String; 8]> = findings
+        .iter()
+        .map(|f| {
+            let state = match f.record_state {
+                RecordState::Active => String::new(),
+                RecordState::Archived => " (archived)".to_string(),
+            };
+            [
+                format!("{}{state}", f.severity.label),
+                f.severity.original.clone(),
+                f.rule_id().unwrap_or("-").to_string(),
+                clip(&account(f), 40),
+                clip(&target(f), 48),
+                clip(f.field(fields::ACTOR).unwrap_or("-"), 56),
+                f.created_at
+                    .get(..19)
+                    .unwrap_or(&f.created_at)
+                    .replace('T', " "),
+                f.field(fields::FACTORS).unwrap_or("none").to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |out: &mut dyn Write, cells: &[String]| -> io::Result<()> {
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == cells.len() {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        writeln!(out, "{}", s.trim_end())
+    };
+    line(out, &header.map(String::from))?;
+    for row in &rows {
+        line(out, row)?;
+    }
+    Ok(())
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv(out: &mut dyn Write, findings: &mut [Finding]) -> io::Result<()> {
+    sort_by_severity(findings);
+    writeln!(
+        out,
+        "id,label,score,rule,account_id,account_name,ou_path,user,access_key_id,grant,actor,event_time,factors,record_state,title,runbook"
+    )?;
+    for f in findings.iter() {
+        let get = |k: &str| f.field(k).unwrap_or("").to_string();
+        let state = match f.record_state {
+            RecordState::Active => "ACTIVE",
+            RecordState::Archived => "ARCHIVED",
+        };
+        let cells = [
+            f.id.clone(),
+            f.severity.label.to_string(),
+            f.severity.original.clone(),
+            get(fields::RULE_ID),
+            f.aws_account_id.clone(),
+            get(fields::ACCOUNT_NAME),
+            get(fields::OU_PATH),
+            get(fields::USER),
+            get(fields::ACCESS_KEY_ID),
+            get(fields::GRANT),
+            get(fields::ACTOR),
+            f.created_at.clone(),
+            get(fields::FACTORS),
+            state.to_string(),
+            f.title.clone(),
+            f.remediation.recommendation.url.clone(),
+        ];
+        let line: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
+        writeln!(out, "{}", line.join(","))?;
+    }
+    Ok(())
+}
+
+/// One line of totals for stderr.
+pub fn summary(findings: &[Finding], t: &Totals) -> String {
+    let by_label: Vec<String> = Label::ALL
+        .iter()
+        .rev()
+        .filter_map(|l| {
+            let n = findings.iter().filter(|f| f.severity.label == *l).count();
+            (n > 0).then(|| format!("{n} {}", l.as_str().to_lowercase()))
+        })
+        .collect();
+    let archived = findings
+        .iter()
+        .filter(|f| f.record_state == RecordState::Archived)
+        .count();
+    format!(
+        "{} finding{}{}{} from {} records ({} IAM) in {} file{}; {} suppressed; {} error{}",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" },
+        if by_label.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by_label.join(", "))
+        },
+        if archived > 0 {
+            format!(", {archived} archived")
+        } else {
+            String::new()
+        },
+        t.stats.items,
+        t.stats.iam_records,
+        t.files,
+        if t.files == 1 { "" } else { "s" },
+        t.suppressed,
+        t.errors,
+        if t.errors == 1 { "" } else { "s" },
+    )
+}
+
+/// `iamwatch rules`.
+pub fn rules(event_names_only: bool) -> anyhow::Result<()> {
+    use iamwatch_core::rules::{in_scope_event_names, RULES};
+    use iamwatch_core::score::FACTORS;
+    if event_names_only {
+        println!("{}", serde_json::to_string_pretty(&in_scope_event_names())?);
+        return Ok(());
+    }
+    println!("RULES (score = base + factors, clamped to 0..100)");
+    for r in RULES {
+        let m = r.meta();
+        println!(
+            "  {:<42} base {:>2}  on {}",
+            m.id,
+            m.base,
+            m.event_names.join(", ")
+        );
+    }
+    println!("\nFACTORS");
+    for f in FACTORS.iter() {
+        println!("  {:<20} {:>+4}  {}", f.id, f.delta, f.applies_when);
+    }
+    println!("\nLABELS  0 INFORMATIONAL, 1-39 LOW, 40-69 MEDIUM, 70-89 HIGH, 90-100 CRITICAL");
+    Ok(())
+}
