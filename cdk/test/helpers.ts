@@ -25,8 +25,14 @@ export function fixtureAssetDir(): string {
 
 export const ASSET_DIR = fixtureAssetDir();
 
+/** Feature flags and defaults of cdk.json, so that tests synthesize what `cdk synth` does. */
+function cdkJsonContext(): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
+}
+
 export function baseContext(): Record<string, unknown> {
   return {
+    ...cdkJsonContext(),
     'iamwatch:orgId': ORG_ID,
     'iamwatch:securityAccountId': SECURITY_ACCOUNT,
     'iamwatch:managementAccountId': MANAGEMENT_ACCOUNT,

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig, policyTicketMinSeverity } from '../lib/config';
+import { packageDir } from '../lib/lambda-package';
+import { baseContext } from './helpers';
+
+const load = (overrides: Record<string, unknown>) => {
+  const ctx = { ...baseContext(), ...overrides };
+  return loadConfig((key) => ctx[key]);
+};
+
+const tmpPolicy = (text: string) => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'iamwatch-policy-')), 'policy.toml');
+  fs.writeFileSync(file, text);
+  return file;
+};
+
+describe('configuration', () => {
+  test('the committed cdk.json is a valid configuration', () => {
+    const context = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
+    const config = loadConfig((key) => context[key]);
+    assert.equal(config.ticketThreshold, 'HIGH');
+    assert.equal(config.lambdaAssetDir, path.resolve(__dirname, '..', '..', 'target', 'lambda'));
+    assert.equal(config.policyFile, path.resolve(__dirname, '..', 'policy.toml'));
+  });
+
+  for (const [key, value, message] of [
+    ['iamwatch:orgId', undefined, /iamwatch:orgId is required/],
+    ['iamwatch:orgId', 'org-1', /iamwatch:orgId: "org-1" is not an organization id/],
+    ['iamwatch:securityAccountId', '1234', /iamwatch:securityAccountId: "1234" is not a 12-digit account id/],
+    ['iamwatch:managementAccountId', '111122223333', /must differ from iamwatch:securityAccountId/],
+    ['iamwatch:targetOus', [], /iamwatch:targetOus: name at least one OU/],
+    ['iamwatch:targetOus', ['Prod'], /"Prod" is not an OU id/],
+    ['iamwatch:ticketThreshold', 'URGENT', /"URGENT" is not one of LOW, MEDIUM, HIGH, CRITICAL/],
+    ['iamwatch:jiraBaseUrl', 'http://jira.example.com', /must be an https:\/\/ URL/],
+    ['iamwatch:jiraProject', '', /is not a Jira project key/],
+    ['iamwatch:slackEnabled', 'yes', /iamwatch:slackEnabled must be true or false/],
+    ['iamwatch:policyFile', 'no-such-policy.toml', /iamwatch:policyFile: .*no-such-policy.toml is not a file/],
+    ['iamwatch:logRetentionDays', 42, /42 is not a CloudWatch Logs retention/],
+    ['iamwatch:alarmEmail', 'nobody', /"nobody" is not an e-mail address/],
+  ] as const) {
+    test(`rejects ${key} = ${JSON.stringify(value)} with an error naming the key`, () => {
+      assert.throws(() => load({ [key]: value }), (e: unknown) => e instanceof ConfigError && message.test(e.message));
+    });
+  }
+
+  test('the ticket threshold must agree with the policy file', () => {
+    const critical = tmpPolicy('ticket_min_severity = "CRITICAL"\n');
+    assert.throws(
+      () => load({ 'iamwatch:policyFile': critical, 'iamwatch:ticketThreshold': 'HIGH' }),
+      /HIGH differs from ticket_min_severity = "CRITICAL"/,
+    );
+    assert.equal(load({ 'iamwatch:policyFile': critical, 'iamwatch:ticketThreshold': 'critical' }).ticketThreshold, 'CRITICAL');
+  });
+
+  test('reads ticket_min_severity from a policy file, ignoring comments', () => {
+    assert.equal(policyTicketMinSeverity('# ticket_min_severity = "LOW"\nticket_min_severity = "MEDIUM"\n'), 'MEDIUM');
+    assert.equal(policyTicketMinSeverity('critical_ous = ["Prod"]\n'), undefined);
+  });
+
+  test('accepts values as `cdk -c key=value` passes them: strings', () => {
+    const config = load({
+      'iamwatch:targetOus': 'ou-ab12-11111111, r-ab12',
+      'iamwatch:slackEnabled': 'false',
+      'iamwatch:logRetentionDays': '30',
+      'iamwatch:jiraBaseUrl': 'https://jira.example.com/',
+    });
+    assert.deepEqual(config.targetOus, ['ou-ab12-11111111', 'r-ab12']);
+    assert.equal(config.slackEnabled, false);
+    assert.equal(config.logRetentionDays, 30);
+    assert.equal(config.jiraBaseUrl, 'https://jira.example.com');
+  });
+
+  test('a missing function package names the packaging script', () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'iamwatch-empty-'));
+    assert.throws(() => packageDir(empty, 'iamwatch-detect'), /iamwatch-detect\/bootstrap not found: build the functions first with scripts\/package-lambdas.sh/);
+  });
+});

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, test } from 'node:test';
+import { Template } from 'aws-cdk-lib/assertions';
+import { TEMPLATE_BODY_LIMIT } from '../lib/app';
+import { ORG_ID, SECURITY_ACCOUNT, allowedActions, asArray, onlyResource, statementsOfRole, synth } from './helpers';
+
+/** docs/contracts.md, "Roles": exactly these, nothing more. */
+const CONTRACT_MEMBER_ACTIONS = [
+  'iam:GetUser',
+  'iam:ListGroupsForUser',
+  'iam:ListAttachedUserPolicies',
+  'iam:ListUserPolicies',
+  'iam:GetUserPolicy',
+  'iam:ListAttachedGroupPolicies',
+  'iam:ListGroupPolicies',
+  'iam:ListMFADevices',
+  'iam:ListAccessKeys',
+  'iam:GetLoginProfile',
+  'securityhub:BatchImportFindings',
+  'securityhub:BatchUpdateFindings',
+  'securityhub:GetFindings',
+].sort();
+
+const eventNames: string[] = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'lib', 'event-names.json'), 'utf8'));
+const centralBusArn = `arn:aws:events:us-east-1:${SECURITY_ACCOUNT}:event-bus/iamwatch`;
+
+const built = synth();
+
+/**
+ * The member resources are checked in both places they are deployed: the StackSet template (member
+ * accounts) and the management stack (the management account, which StackSets skip).
+ */
+for (const [where, template] of [
+  ['member template (StackSet)', built.memberTemplate],
+  ['management stack', built.managementTemplate],
+] as const) {
+  describe(where, () => {
+    const [forwardRoleId, forwardRole] = onlyResource(template, 'AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' } }], Version: '2012-10-17' },
+    });
+    const [memberRoleId, memberRole] = onlyResource(template, 'AWS::IAM::Role', { RoleName: 'iamwatch-member' });
+
+    test('the forwarding rule on the default bus matches exactly the in-scope IAM events of event-names.json', () => {
+      const [, rule] = onlyResource(template, 'AWS::Events::Rule', { Name: 'iamwatch-forward' });
+      assert.equal(rule.Properties.EventBusName, 'default');
+      assert.equal(rule.Properties.State, 'ENABLED');
+      assert.deepEqual(rule.Properties.EventPattern, {
+        'source': ['aws.iam'],
+        'detail-type': ['AWS API Call via CloudTrail'],
+        'detail': { eventSource: ['iam.amazonaws.com'], eventName: eventNames },
+      });
+      assert.deepEqual(rule.Properties.Targets, [
+        { Id: 'central-bus', Arn: centralBusArn, RoleArn: { 'Fn::GetAtt': [forwardRoleId, 'Arn'] } },
+      ]);
+    });
+
+    test('the role EventBridge uses may only put events on the central bus', () => {
+      assert.equal(forwardRole.Properties.ManagedPolicyArns, undefined);
+      assert.deepEqual(
+        statementsOfRole(template, forwardRoleId).map((s) => [s.Effect, s.Action, s.Resource]),
+        [['Allow', 'events:PutEvents', centralBusArn]],
+      );
+    });
+
+    test('iamwatch-member is trusted only by the detect and ticket roles of the security account, within the org', () => {
+      assert.deepEqual(memberRole.Properties.AssumeRolePolicyDocument.Statement, [
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: {
+            AWS: [`arn:aws:iam::${SECURITY_ACCOUNT}:role/iamwatch-detect`, `arn:aws:iam::${SECURITY_ACCOUNT}:role/iamwatch-ticket`],
+          },
+          Condition: { StringEquals: { 'aws:PrincipalOrgID': ORG_ID } },
+        },
+      ]);
+    });
+
+    test('iamwatch-member is allowed exactly the actions of docs/contracts.md, on this account only', () => {
+      assert.equal(memberRole.Properties.ManagedPolicyArns, undefined);
+      assert.deepEqual(allowedActions(template, memberRoleId), CONTRACT_MEMBER_ACTIONS);
+      const statements = statementsOfRole(template, memberRoleId);
+      assert.ok(statements.every((s) => s.Effect === 'Allow'));
+      for (const s of statements) {
+        for (const r of asArray(s.Resource)) {
+          const text = JSON.stringify(r);
+          assert.ok(!/^"\*"$/.test(text), `no bare * resource (${s.Sid})`);
+          assert.ok(/AWS::AccountId|\d{12}/.test(text), `resource ${text} is scoped to the account`);
+        }
+      }
+    });
+  });
+}
+
+describe('member template', () => {
+  const t = built.memberTemplate.toJSON();
+
+  test('holds only the forwarding rule, its role and the member role', () => {
+    const types = Object.values(t.Resources).map((r: any) => r.Type).sort();
+    assert.deepEqual(types, ['AWS::Events::Rule', 'AWS::IAM::Role', 'AWS::IAM::Role']);
+  });
+
+  test('needs no CDK bootstrap in the member accounts and fits a StackSet template body', () => {
+    assert.equal(t.Parameters, undefined, 'no BootstrapVersion parameter');
+    assert.equal(t.Rules, undefined, 'no CheckBootstrapVersion rule');
+    assert.ok(Buffer.byteLength(JSON.stringify(t)) < TEMPLATE_BODY_LIMIT);
+    assert.doesNotMatch(JSON.stringify(t), /cdk-hnb659fds|AWS::CDK::Metadata/);
+  });
+
+  test('is account-agnostic: one template for every member account', () => {
+    const text = JSON.stringify(t);
+    const accounts = new Set(text.match(/\d{12}/g));
+    assert.deepEqual([...accounts], [SECURITY_ACCOUNT], 'the only account named is the security account');
+  });
+
+  test('equals the template a fresh synthesis gives (deterministic)', () => {
+    assert.deepEqual(Template.fromStack(synth().member).toJSON(), t);
+  });
+});
