@@ -1,0 +1,280 @@
+//! The `iamwatch scan` command as a user runs it: exit statuses, bad input, formats, flags.
+
+use flate2::{write::GzEncoder, Compression};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn sample(name: &str) -> String {
+    std::fs::read_to_string(root().join("events").join(name)).unwrap()
+}
+
+fn iamwatch(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_iamwatch"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("run iamwatch");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+#[test]
+fn bad_files_are_reported_with_their_path_and_the_rest_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("a-good.json"),
+        sample("iam-user-created.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("b-truncated.json"),
+        "{\"Records\": [{\"eventSource\": \"iam",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("c-gz.json.gz"), b"\x1f\x8bnot really gzip").unwrap();
+    // A bad record inside a good file: reported with its place, its neighbours still read.
+    let bad_record = format!(
+        "{{\"eventSource\": \"iam.amazonaws.com\", \"eventName\": \"CreateUser\"}}\n{}\n",
+        serde_json::to_string(
+            &serde_json::from_str::<serde_json::Value>(&sample("access-key-created.json")).unwrap()
+        )
+        .unwrap()
+    );
+    std::fs::write(dir.path().join("d-lines.jsonl"), bad_record).unwrap();
+    let (code, stdout, stderr) = iamwatch(&["scan", "--format", "jsonl", p(dir.path())]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("b-truncated.json: "), "{stderr}");
+    assert!(
+        stderr.contains("c-gz.json.gz: cannot decompress"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("d-lines.jsonl: record 1 (line 1): bad CloudTrail record"),
+        "{stderr}"
+    );
+    let rules: Vec<String> = stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["ProductFields"]
+                ["iamwatch/RuleId"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(rules.len(), 2, "{stdout}");
+    assert!(rules.contains(&"iam-user-created".to_string()));
+    assert!(rules.contains(&"access-key-created".to_string()));
+    // A path that does not exist.
+    let (code, _, stderr) = iamwatch(&["scan", "no/such/file.json"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no/such/file.json"), "{stderr}");
+}
+
+#[test]
+fn directories_take_only_log_files_but_named_files_are_always_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(
+        dir.path()
+            .join("AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/02"),
+    )
+    .unwrap();
+    let records = format!("{{\"Records\": [{}]}}", {
+        let env: serde_json::Value =
+            serde_json::from_str(&sample("root-access-key-created.json")).unwrap();
+        env["detail"].to_string()
+    });
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    gz.write_all(records.as_bytes()).unwrap();
+    std::fs::write(
+        dir.path().join("AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/02/111111111111_CloudTrail_us-east-1_20261102T1200Z_abc.json.gz"),
+        gz.finish().unwrap(),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("README"), "not a log").unwrap();
+    std::fs::write(dir.path().join("LICENSE"), "not a log").unwrap();
+    std::fs::write(
+        dir.path().join("notes.txt"),
+        sample("iam-user-created.json"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = iamwatch(&["scan", "--format", "csv", p(dir.path())]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with("id,label,score,rule,"));
+    assert!(
+        lines[1].contains(",CRITICAL,100,root-access-key-created,111111111111,"),
+        "{stdout}"
+    );
+    // Named on the command line, a file with any name is read.
+    let (code, stdout, _) = iamwatch(&[
+        "scan",
+        "--format",
+        "jsonl",
+        p(&dir.path().join("notes.txt")),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout.lines().count(), 1);
+    let (code, _, stderr) = iamwatch(&["scan", p(&dir.path().join("README"))]);
+    assert_eq!(
+        code, 2,
+        "a named file that is not a log is an error: {stderr}"
+    );
+}
+
+#[test]
+fn fail_on_and_min_severity() {
+    let (code, stdout, _) = iamwatch(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--fail-on",
+        "critical",
+        "events/iam-user-created.json",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(stdout.lines().count(), 1);
+    let (code, _, _) = iamwatch(&[
+        "scan",
+        "--fail-on",
+        "medium",
+        "events/iam-user-created.json",
+    ]);
+    assert_eq!(code, 1, "MEDIUM finding reaches --fail-on medium");
+    let (code, stdout, _) = iamwatch(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--min-severity",
+        "HIGH",
+        "events/",
+    ]);
+    assert_eq!(code, 0);
+    assert!(stdout.lines().count() >= 3);
+    for l in stdout.lines() {
+        let label = serde_json::from_str::<serde_json::Value>(l).unwrap()["Severity"]["Label"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(label == "HIGH" || label == "CRITICAL", "{label}");
+    }
+    let (code, _, stderr) = iamwatch(&["scan", "--fail-on", "severe", "events/"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not a severity"), "{stderr}");
+}
+
+#[test]
+fn table_is_sorted_by_severity_and_summarised() {
+    let (code, stdout, stderr) = iamwatch(&[
+        "scan",
+        "--policy",
+        "examples/policy.toml",
+        "--org",
+        "examples/org.json",
+        "events/",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("SEVERITY"));
+    let scores: Vec<u32> = lines[1..]
+        .iter()
+        .filter(|l| !l.contains("(archived)"))
+        .map(|l| l.split_whitespace().nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{stdout}");
+    assert!(stdout.contains("payments-prod (111111111111)"));
+    assert!(
+        stderr.contains("findings (") && stderr.contains("0 errors"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn policy_errors_name_file_key_and_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("trusted_principal = []\n", "key `trusted_principal`"),
+        (
+            "trusted_cidrs = [\"10.0.0.0/99\"]\n",
+            "key `trusted_cidrs[0]`: bad CIDR",
+        ),
+        (
+            "trusted_principals = [\"arn:aws:iam::*:role/[ab]\"]\n",
+            "key `trusted_principals[0]`: bad glob",
+        ),
+        (
+            "ticket_min_severity = \"URGENT\"\n",
+            "key `ticket_min_severity`",
+        ),
+        (
+            "[[suppress]]\nrule = \"iam-user-created\"\n",
+            "key `suppress[0].reason`",
+        ),
+        (
+            "[[suppress]]\nrule = \"no-such-rule\"\nreason = \"x\"\n",
+            "unknown rule id",
+        ),
+    ];
+    for (i, (text, want)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("policy{i}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let (code, _, stderr) = iamwatch(&["scan", "--policy", p(&path), "events/"]);
+        assert_eq!(code, 2, "{text}");
+        assert!(
+            stderr.contains(&format!("policy{i}.toml")) && stderr.contains(want),
+            "{text} -> {stderr}"
+        );
+    }
+}
+
+#[test]
+fn suppressed_events_are_counted_and_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.toml");
+    std::fs::write(&path, "[[suppress]]\nrule = \"iam-user-created\"\naccount = \"111111111111\"\nreason = \"vending\"\n").unwrap();
+    let (code, stdout, stderr) =
+        iamwatch(&["scan", "--policy", p(&path), "events/iam-user-created.json"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("No findings."));
+    assert!(
+        stderr.contains("suppressed: iam-user-created reporting-export in 111111111111"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 suppressed"), "{stderr}");
+}
+
+#[test]
+fn rules_lists_event_names() {
+    let (code, stdout, _) = iamwatch(&["rules", "--event-names"]);
+    assert_eq!(code, 0);
+    let names: Vec<String> = serde_json::from_str(&stdout).unwrap();
+    assert!(names.contains(&"CreateUser".to_string()) && names.contains(&"DeleteUser".to_string()));
+    let (code, stdout, _) = iamwatch(&["rules"]);
+    assert_eq!(code, 0);
+    for id in iamwatch_core::rules::RULE_IDS {
+        assert!(stdout.contains(id));
+    }
+    let (_, help, _) = iamwatch(&["scan", "--help"]);
+    for flag in [
+        "--policy",
+        "--org",
+        "--format",
+        "--min-severity",
+        "--fail-on",
+    ] {
+        assert!(help.contains(flag), "--help explains {flag}");
+    }
+}

@@ -1,0 +1,168 @@
+//! Golden tests: each sample event in `events/` scanned with the example policy and org
+//! snapshot gives exactly the finding in `events/expected/`, compared whole.
+//! `UPDATE_GOLDEN=1 cargo test -p iamwatch-cli --test golden` rewrites the expected files
+//! (review the diff before committing).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn scan(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_iamwatch"))
+        .current_dir(root())
+        .arg("scan")
+        .args(args)
+        .output()
+        .expect("run iamwatch");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn asff(path: &str) -> Value {
+    let (code, stdout, stderr) = scan(&[
+        "--policy",
+        "examples/policy.toml",
+        "--org",
+        "examples/org.json",
+        "--format",
+        "asff",
+        path,
+    ]);
+    assert_eq!(code, 0, "scan {path}: {stderr}");
+    serde_json::from_str(&stdout).expect("asff output is JSON")
+}
+
+fn check_golden(input: &str, name: &str) -> Value {
+    let got = asff(input);
+    let path = root().join("events/expected").join(format!("{name}.asff"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
+    }
+    let want: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap();
+    assert_eq!(got, want, "{input} differs from {}", path.display());
+    got
+}
+
+#[test]
+fn every_rule_sample_gives_its_golden_finding_and_runbook() {
+    for id in iamwatch_core::rules::RULE_IDS {
+        let got = check_golden(&format!("events/{id}.json"), id);
+        let findings = got["Findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 1, "{id}: one finding");
+        let f = &findings[0];
+        assert_eq!(f["GeneratorId"], format!("iamwatch/{id}"));
+        assert_eq!(f["ProductFields"]["iamwatch/RuleId"], id);
+        // The finding links the rule's runbook, and that runbook exists.
+        let url = f["Remediation"]["Recommendation"]["Url"].as_str().unwrap();
+        assert!(url.ends_with(&format!("/runbooks/{id}.md")), "{url}");
+        assert!(
+            root().join(format!("runbooks/{id}.md")).is_file(),
+            "runbooks/{id}.md is missing"
+        );
+    }
+}
+
+#[test]
+fn lifecycle_sequence_archives_what_was_deleted() {
+    let got = check_golden("events/sequences/user-lifecycle.jsonl", "user-lifecycle");
+    let states: Vec<(String, String)> = got["Findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["ProductFields"]["iamwatch/RuleId"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                f["RecordState"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want = [
+        ("iam-user-created", "ARCHIVED"),
+        ("access-key-created-for-other-user", "ARCHIVED"),
+        ("user-permissions-changed", "ARCHIVED"),
+        ("iam-user-created", "ACTIVE"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(states, want);
+}
+
+#[test]
+fn negative_samples_make_no_finding() {
+    let (code, stdout, stderr) = scan(&["--format", "jsonl", "events/negative"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "", "no finding expected");
+    assert!(stderr.is_empty() || !stderr.contains("error"), "{stderr}");
+}
+
+/// The real Stratus Red Team detonation logs: exactly these six findings, nothing from roles,
+/// console logins or the non-IAM records.
+#[test]
+fn stratus_red_team_captures() {
+    let (code, stdout, stderr) = scan(&["--format", "jsonl", "events/real/stratus-red-team"]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut got: Vec<(String, String, u64)> = stdout
+        .lines()
+        .map(|l| {
+            let f: Value = serde_json::from_str(l).unwrap();
+            (
+                f["ProductFields"]["iamwatch/RuleId"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                f["Severity"]["Label"].as_str().unwrap().to_string(),
+                f["Severity"]["Original"].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want = vec![
+        ("iam-user-created", "MEDIUM", 50),
+        ("admin-access-granted-to-user", "CRITICAL", 90),
+        ("access-key-created-for-other-user", "HIGH", 80),
+        ("access-key-created-for-other-user", "HIGH", 80),
+        ("console-password-created", "MEDIUM", 50),
+        ("console-password-changed-for-other-user", "HIGH", 70),
+    ]
+    .into_iter()
+    .map(|(r, l, s)| (r.to_string(), l.to_string(), s))
+    .collect::<Vec<_>>();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn all_real_captures_parse_without_errors() {
+    let (code, _, stderr) = scan(&["--format", "jsonl", "events/real"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// The CDK app's EventBridge rules and the core read exactly the same event names.
+#[test]
+fn cdk_event_names_match_the_core() {
+    let text = std::fs::read_to_string(root().join("cdk/lib/event-names.json")).unwrap();
+    let cdk: Vec<String> = serde_json::from_str(&text).unwrap();
+    let core: Vec<String> = iamwatch_core::rules::in_scope_event_names()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        cdk, core,
+        "cdk/lib/event-names.json must equal `iamwatch rules --event-names`"
+    );
+}
