@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, StackProps, Stage, Validations } from 'aws-cdk-lib';
 import * as cloudformation from 'aws-cdk-lib/aws-cloudformation';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -130,7 +130,7 @@ export class CentralStack extends Stack {
       functionName: DETECT_FUNCTION_NAME,
       roleName: DETECT_ROLE_NAME,
       description: 'iamwatch: IAM events -> enriched, scored Security Hub findings',
-      code: functionCodeWithPolicy(config.lambdaAssetDir, DETECT_PACKAGE, config.policyFile),
+      code: functionCodeWithPolicy(config.lambdaAssetDir, DETECT_PACKAGE, config.policyFile, Stage.of(this)!.outdir),
       timeout: DETECT_TIMEOUT,
       memorySize: 512,
       environment: detectEnv,

@@ -1,6 +1,5 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { POLICY_FILE_IN_PACKAGE } from './names';
@@ -28,15 +27,16 @@ export function functionCode(assetDir: string, pkg: string): lambda.Code {
 
 /**
  * Code of the detect function: its `bootstrap` plus the policy file as `policy.toml` beside it
- * (`/var/task/policy.toml` at run time). Both are copied into a staging folder whose name is the
- * hash of their contents, so the asset changes exactly when the binary or the policy changes.
+ * (`/var/task/policy.toml` at run time). Both are copied into a staging folder under
+ * `stagingRoot` (the cloud assembly's folder) whose name is the hash of their contents, so the
+ * asset changes exactly when the binary or the policy changes.
  */
-export function functionCodeWithPolicy(assetDir: string, pkg: string, policyFile: string): lambda.Code {
+export function functionCodeWithPolicy(assetDir: string, pkg: string, policyFile: string, stagingRoot: string): lambda.Code {
   const dir = packageDir(assetDir, pkg);
   const bootstrap = fs.readFileSync(path.join(dir, 'bootstrap'));
   const policy = fs.readFileSync(policyFile);
   const hash = crypto.createHash('sha256').update(bootstrap).update('\0').update(policy).digest('hex').slice(0, 16);
-  const staging = path.join(os.tmpdir(), `iamwatch-cdk-${pkg}-${hash}`);
+  const staging = path.join(stagingRoot, `.staging-${pkg}-${hash}`);
   if (!fs.existsSync(path.join(staging, 'policy.toml'))) {
     const partial = `${staging}.${process.pid}.tmp`;
     fs.rmSync(partial, { recursive: true, force: true });

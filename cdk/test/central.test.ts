@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
@@ -13,6 +12,7 @@ import {
   resourcesOf,
   statementsOfRole,
   synth,
+  tmpDir,
 } from './helpers';
 
 const built = synth();
@@ -168,7 +168,7 @@ describe('functions', () => {
   });
 
   test('a different policy file changes the detect package', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iamwatch-policy-'));
+    const dir = tmpDir('iamwatch-policy-');
     const policy = path.join(dir, 'custom.toml');
     fs.writeFileSync(policy, 'critical_ous = ["Prod"]\n');
     const other = synth({ 'iamwatch:policyFile': policy }).centralTemplate.toJSON();
@@ -219,7 +219,7 @@ describe('urgent findings -> tickets', () => {
   });
 
   // contracts.md: LOW 1, MEDIUM 40, HIGH 70, CRITICAL 90.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iamwatch-policy-'));
+  const dir = tmpDir('iamwatch-policy-');
   const neutralPolicy = path.join(dir, 'policy.toml');
   fs.writeFileSync(neutralPolicy, 'trusted_services = ["cloudformation.amazonaws.com"]\n');
   for (const [label, score] of [['LOW', 1], ['MEDIUM', 40], ['HIGH', 70], ['CRITICAL', 90]] as const) {

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig, policyTicketMinSeverity } from '../lib/config';
 import { packageDir } from '../lib/lambda-package';
-import { baseContext } from './helpers';
+import { baseContext, tmpDir } from './helpers';
 
 const load = (overrides: Record<string, unknown>) => {
   const ctx = { ...baseContext(), ...overrides };
@@ -13,7 +12,7 @@ const load = (overrides: Record<string, unknown>) => {
 };
 
 const tmpPolicy = (text: string) => {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'iamwatch-policy-')), 'policy.toml');
+  const file = path.join(tmpDir('iamwatch-policy-'), 'policy.toml');
   fs.writeFileSync(file, text);
   return file;
 };
@@ -75,7 +74,7 @@ describe('configuration', () => {
   });
 
   test('a missing function package names the packaging script', () => {
-    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'iamwatch-empty-'));
+    const empty = tmpDir('iamwatch-empty-');
     assert.throws(() => packageDir(empty, 'iamwatch-detect'), /iamwatch-detect\/bootstrap not found: build the functions first with scripts\/package-lambdas.sh/);
   });
 });

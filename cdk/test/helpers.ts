@@ -7,6 +7,17 @@ import { buildIamwatchApp, IamwatchApp } from '../lib/app';
 import { loadConfig } from '../lib/config';
 
 export const ORG_ID = 'o-testorg1234';
+/** Temporary folders of this test process, removed when it exits. */
+const tmpDirs: string[] = [];
+process.on('exit', () => {
+  for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+export function tmpDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpDirs.push(dir);
+  return dir;
+}
+
 export const SECURITY_ACCOUNT = '111122223333';
 export const MANAGEMENT_ACCOUNT = '444455556666';
 
@@ -15,7 +26,7 @@ export const MANAGEMENT_ACCOUNT = '444455556666';
  * that the app synthesizes without building the Rust functions.
  */
 export function fixtureAssetDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iamwatch-cdk-test-assets-'));
+  const dir = tmpDir('iamwatch-cdk-test-assets-');
   for (const pkg of ['iamwatch-detect', 'iamwatch-ticket']) {
     fs.mkdirSync(path.join(dir, pkg));
     fs.writeFileSync(path.join(dir, pkg, 'bootstrap'), `#!/bin/sh\n# placeholder for ${pkg}\n`, { mode: 0o755 });
@@ -57,7 +68,7 @@ export interface Synthesized extends IamwatchApp {
 /** Builds the app as bin/iamwatch.ts does, with the base context plus `overrides`. */
 export function synth(overrides: Record<string, unknown> = {}): Synthesized {
   const context = { ...baseContext(), ...overrides };
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'iamwatch-cdk-test-out-'));
+  const outdir = tmpDir('iamwatch-cdk-test-out-');
   const app = new App({ context, outdir });
   const built = buildIamwatchApp(app, loadConfig((key) => app.node.tryGetContext(key)));
   return {
