@@ -54,18 +54,26 @@ impl std::ops::AddAssign for DocStats {
 }
 
 /// Inflates gzip data (told by its magic bytes); other data is returned as it is.
+///
+/// A single-member gzip file whose trailer gives its size (every CloudTrail log file) is
+/// inflated in one call by libdeflate, about twice as fast as a streaming inflater; anything
+/// else (several members, over 4 GiB, a lying trailer) goes through flate2's streaming decoder.
 pub fn decompress(data: Vec<u8>) -> std::io::Result<Vec<u8>> {
     if !data.starts_with(&[0x1f, 0x8b]) {
         return Ok(data);
     }
-    // The gzip trailer holds the inflated size mod 2^32: a good first guess for the buffer.
-    let hint = data
+    // The gzip trailer holds the inflated size mod 2^32.
+    let size = data
         .len()
         .checked_sub(4)
         .map(|i| u32::from_le_bytes([data[i], data[i + 1], data[i + 2], data[i + 3]]) as usize)
-        .unwrap_or(0)
-        .min(1 << 30);
-    let mut out = Vec::with_capacity(hint.max(data.len() * 4));
+        .unwrap_or(0);
+    if size > 0 && size < (1 << 31) {
+        if let Some(out) = crate::inflate::gzip_exact(&data, size) {
+            return Ok(out);
+        }
+    }
+    let mut out = Vec::with_capacity(size.min(1 << 30).max(data.len() * 4));
     flate2::read::MultiGzDecoder::new(&data[..]).read_to_end(&mut out)?;
     Ok(out)
 }
@@ -464,7 +472,15 @@ mod tests {
         let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
         enc.write_all(IAM.as_bytes()).unwrap();
         let gz = enc.finish().unwrap();
-        assert_eq!(decompress(gz).unwrap(), IAM.as_bytes());
+        assert_eq!(decompress(gz.clone()).unwrap(), IAM.as_bytes());
+        // Two members (as `cat a.gz b.gz` makes): the trailer lies about the whole size.
+        let two = [gz.clone(), gz].concat();
+        assert_eq!(decompress(two).unwrap(), [IAM, IAM].concat().as_bytes());
+        // Corrupt data is an error, not a panic.
+        assert!(decompress(vec![
+            0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8
+        ])
+        .is_err());
         assert_eq!(decompress(b"plain".to_vec()).unwrap(), b"plain");
     }
 }

@@ -26,6 +26,7 @@ pub mod enrich;
 pub mod finding;
 pub mod finding_event;
 pub mod glob;
+mod inflate;
 pub mod input;
 pub mod net;
 pub mod policy;
