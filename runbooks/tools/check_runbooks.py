@@ -7,8 +7,9 @@ Every problem is printed as `path:line: reason`; the exit status is 1 when there
 Checks:
   rules   the rule runbooks are exactly the rule ids (crates/core/src/rules/*.rs stems with
           '_' -> '-', or DESIGN.md's table when the core has no rules yet); each names its id,
-          has the template's sections, states the right base score and every scoring factor;
-          README.md links every rule runbook and every ops-*.md.
+          has the template's sections, every scoring factor with its delta, and the base score,
+          ASFF Types and ATT&CK ids of the rule's RuleMeta in the core (DESIGN.md's base score
+          when the core has no file for it); README.md links every rule runbook and ops-*.md.
   aws     every `aws ...` command in a fenced shell block names an operation of botocore's
           service model, only parameters of its input shape (or global CLI options), every
           required parameter, valid JSON / shorthand keys and enum values where literal.
@@ -606,6 +607,25 @@ def rule_ids(repo: Path) -> tuple[set[str], str]:
     return set(rules), source
 
 
+def core_meta(repo: Path, rid: str) -> dict | None:
+    """base, types and attack of the rule's `RuleMeta` in the Rust core, when its file exists."""
+    rules_dir = repo / "crates/core/src/rules"
+    for stem in (rid, rid.replace("-", "_")):
+        path = rules_dir / f"{stem}.rs"
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            meta = {}
+            m = re.search(r"\bbase:\s*(\d+)", text)
+            if m:
+                meta["base"] = int(m.group(1))
+            for key in ("types", "attack"):
+                m = re.search(rf"\b{key}:\s*&\[(.*?)\]", text, re.S)
+                if m:
+                    meta[key] = re.findall(r'"([^"]+)"', m.group(1))
+            return meta
+    return None
+
+
 def check_rules(repo: Path, files: dict) -> list[Problem]:
     problems = []
     rb = repo / "runbooks"
@@ -624,7 +644,9 @@ def check_rules(repo: Path, files: dict) -> list[Problem]:
             problems.append(Problem(path, 1, f"runbook names no rule id that exists ({source}); "
                                              "pipeline runbooks are named ops-*.md"))
             continue
-        problems += check_rule_runbook(path, text, name, bases.get(name), factors)
+        meta = core_meta(repo, name) or {}
+        problems += check_rule_runbook(path, text, name, meta.get("base", bases.get(name)),
+                                       factors, meta)
     readme = rb / "README.md"
     if readme not in files:
         return problems + [Problem(readme, 1, "runbooks/README.md is missing")]
@@ -636,9 +658,28 @@ def check_rules(repo: Path, files: dict) -> list[Problem]:
     return problems
 
 
-def check_rule_runbook(path: Path, text: str, rid: str, base, factors) -> list[Problem]:
+def check_rule_runbook(path: Path, text: str, rid: str, base, factors,
+                       meta: dict | None = None) -> list[Problem]:
     problems = []
     lines = text.splitlines()
+    meta = meta or {}
+    rows = {}
+    for n, line in enumerate(lines, 1):
+        mr = re.match(r"^\|\s*([^|]+?)\s*\|(.*)\|\s*$", line)
+        if mr and mr.group(1) not in rows:
+            rows[mr.group(1)] = (n, mr.group(2))
+    if "types" in meta:
+        n, cell = rows.get("ASFF `Types`", (1, ""))
+        listed = re.findall(r"`([^`]+)`", cell)
+        if sorted(listed) != sorted(meta["types"]):
+            problems.append(Problem(path, n, f"ASFF `Types` row lists {listed}, the core's "
+                                             f"RuleMeta has {meta['types']}"))
+    for technique in meta.get("attack", []):
+        n, cell = rows.get("MITRE ATT&CK", (1, ""))
+        cell = re.sub(r"\]\([^)]*\)", "]", cell)  # only the visible text, not link targets
+        if not re.search(rf"\b{re.escape(technique)}\b(?!\.)", cell):
+            problems.append(Problem(path, n, f"MITRE ATT&CK row does not name {technique} "
+                                             "(the core's RuleMeta attack)"))
     first = lines[0] if lines else ""
     if not re.match(rf"^# {re.escape(rid)}\b", first):
         problems.append(Problem(path, 1, f"title must start with '# {rid}'"))
@@ -657,8 +698,8 @@ def check_rule_runbook(path: Path, text: str, rid: str, base, factors) -> list[P
             mb = re.match(r"^\|\s*Base score\s*\|\s*(\d+)", line)
             if mb:
                 if int(mb.group(1)) != base:
-                    problems.append(Problem(path, n, f"base score {mb.group(1)}, "
-                                                     f"DESIGN.md says {base}"))
+                    problems.append(Problem(path, n, f"base score {mb.group(1)}, the rule's "
+                                                     f"base is {base}"))
                 break
         else:
             problems.append(Problem(path, 1, "metadata row '| Base score | N |' missing"))

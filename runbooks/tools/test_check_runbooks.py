@@ -116,7 +116,7 @@ class ScanRunTest(unittest.TestCase):
         self.assertIn("exited 2: bad input", reasons[0])
 
 
-class RuleSetTest(unittest.TestCase):
+class RuleSetHelpers:
     def make_repo(self, rules, runbooks, readme_links):
         d = tempfile.TemporaryDirectory()
         self.addCleanup(d.cleanup)
@@ -144,6 +144,8 @@ class RuleSetTest(unittest.TestCase):
     def reasons(self, repo):
         return [p.reason for p in cr.check_rules(repo, cr.load_runbooks(repo))]
 
+
+class RuleSetTest(RuleSetHelpers, unittest.TestCase):
     def test_complete_set_passes(self):
         repo = self.make_repo(["iam-user-created"],
                               {"iam-user-created.md": self.rule_doc("iam-user-created", 40),
@@ -180,6 +182,31 @@ class RuleSetTest(unittest.TestCase):
         self.assertTrue(any("base score 45" in r for r in reasons), reasons)
         self.assertTrue(any("'## Triage' missing" in r for r in reasons), reasons)
         self.assertTrue(any("factor no-mfa has delta +5" in r for r in reasons), reasons)
+
+
+class CoreMetaTest(RuleSetHelpers, unittest.TestCase):
+    """Metadata must match the rule's RuleMeta in the Rust core."""
+
+    def test_types_attack_and_base_from_core(self):
+        doc = self.rule_doc("iam-user-created", 40).replace(
+            "| Base score | 40 |",
+            "| Base score | 40 |\n| ASFF `Types` | `TTPs/Persistence/Create Account` |\n"
+            "| MITRE ATT&CK | [T1136.003](https://attack.mitre.org/techniques/T1136/003/) |")
+        repo = self.make_repo(["iam-user-created"], {"iam-user-created.md": doc},
+                              ["iam-user-created.md"])
+        rs = repo / "crates/core/src/rules/iam_user_created.rs"
+        rs.write_text('pub static META: RuleMeta = RuleMeta {\n    id: "iam-user-created",\n'
+                      '    base: 40,\n    types: &["TTPs/Persistence/Create Account"],\n'
+                      '    attack: &["T1136.003"],\n};\n')
+        self.assertEqual(self.reasons(repo), [])
+        rs.write_text(rs.read_text().replace("base: 40", "base: 45")
+                      .replace('"T1136.003"', '"T1136"')
+                      .replace('types: &["TTPs/Persistence/Create Account"]',
+                               'types: &["TTPs/Persistence/Create Account", "Unusual Behaviors/User"]'))
+        reasons = self.reasons(repo)
+        self.assertTrue(any("base score 40, the rule's base is 45" in r for r in reasons), reasons)
+        self.assertTrue(any("ASFF `Types` row lists" in r for r in reasons), reasons)
+        self.assertTrue(any("does not name T1136 " in r for r in reasons), reasons)
 
 
 class LinkTest(unittest.TestCase):
