@@ -166,3 +166,13 @@ fn cdk_event_names_match_the_core() {
         "cdk/lib/event-names.json must equal `iamwatch rules --event-names`"
     );
 }
+
+/// The policy files shipped in the repository (the example, and the one the CDK app bundles
+/// into the detect function) are valid.
+#[test]
+fn shipped_policy_files_parse() {
+    for path in ["examples/policy.toml", "cdk/policy.toml"] {
+        let text = std::fs::read_to_string(root().join(path)).unwrap();
+        iamwatch_core::Policy::from_toml(&text, path).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
