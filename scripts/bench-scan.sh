@@ -10,7 +10,7 @@ if [ ! -d "$corpus" ]; then
   python3 scripts/gen_corpus.py "$corpus" --records "$records"
 fi
 cargo build --quiet --release --locked -p iamwatch-cli
-bin=target/release/iamwatch
+bin="${CARGO_TARGET_DIR:-target}/release/iamwatch"
 files=$(find "$corpus" -name '*.json.gz' | wc -l)
 gz_bytes=$(find "$corpus" -name '*.json.gz' -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
 raw_bytes=$(find "$corpus" -name '*.json.gz' -print0 | xargs -0 cat | gzip -dc | wc -c)

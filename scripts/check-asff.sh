@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet --locked -p iamwatch-cli
-bin=target/debug/iamwatch
+bin="${CARGO_TARGET_DIR:-target}/debug/iamwatch"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$bin" scan --format asff --policy examples/policy.toml --org examples/org.json events/ >"$tmp/all.json"

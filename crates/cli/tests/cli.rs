@@ -278,3 +278,26 @@ fn rules_lists_event_names() {
         assert!(help.contains(flag), "--help explains {flag}");
     }
 }
+
+/// The progress bar shows on stderr when it is a terminal (run under a pseudo-terminal with
+/// util-linux `script`), and never in a pipe.
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    let (_, _, stderr) = iamwatch(&["scan", "--format", "jsonl", "events/"]);
+    assert!(!stderr.contains("files"), "no progress in a pipe: {stderr}");
+    if Command::new("script").arg("--version").output().is_err() {
+        panic!("util-linux `script` is needed for this test (apt-get install bsdutils)");
+    }
+    let cmd = format!(
+        "{} scan --format jsonl events/ >/dev/null",
+        env!("CARGO_BIN_EXE_iamwatch")
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert!(tty.contains("files"), "progress bar on a terminal: {tty}");
+    assert!(tty.contains("findings ("), "summary on a terminal: {tty}");
+}
