@@ -65,7 +65,8 @@ pub struct ScanArgs {
     /// Print only findings at or above this severity.
     #[arg(long, value_name = "LEVEL", value_parser = parse_label)]
     pub min_severity: Option<Label>,
-    /// Exit with status 1 when a printed finding is at or above this severity.
+    /// Exit with status 1 when a finding is at or above this severity (whether or not
+    /// --min-severity prints it, and archived ones too: they happened).
     #[arg(long, value_name = "LEVEL", value_parser = parse_label)]
     pub fail_on: Option<Label>,
     /// Base URL of the runbooks linked from each finding (`<URL>/<rule-id>.md`).

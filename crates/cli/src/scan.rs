@@ -9,7 +9,7 @@ use anyhow::Context;
 use iamwatch_core::build::FindingContext;
 use iamwatch_core::engine::{self, Verdict};
 use iamwatch_core::enrich::{Enrichment, OrgSnapshot};
-use iamwatch_core::input::{self, DocStats, ItemResult};
+use iamwatch_core::input::{self, DocStats, ItemError, ItemResult};
 use iamwatch_core::timeline::Timeline;
 use iamwatch_core::{Finding, Policy};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -144,6 +144,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     let mut totals = acc.totals;
     totals.errors = errors.load(Ordering::Relaxed);
     let mut findings: Vec<Finding> = acc.timeline.replay();
+    // --fail-on looks at every finding, printed or not, archived or not: it happened.
+    let failed = args
+        .fail_on
+        .is_some_and(|level| findings.iter().any(|f| f.severity.label >= level));
     if let Some(min) = args.min_severity {
         findings.retain(|f| f.severity.label >= min);
     }
@@ -153,10 +157,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     }
     Ok(if totals.errors > 0 {
         2
-    } else if args
-        .fail_on
-        .is_some_and(|level| findings.iter().any(|f| f.severity.label >= level))
-    {
+    } else if failed {
         1
     } else {
         0
@@ -254,14 +255,26 @@ fn read_lines(path: &Path, on_item: &mut dyn FnMut(ItemResult)) -> Result<(DocSt
         reader
             .read_until(b'\n', &mut chunk)
             .map_err(|e| format!("line {line}: {e}"))?;
-        stats += input::read_document(&chunk, line, on_item).map_err(|e| e.to_string())?;
-        line += memchr_count(&chunk);
+        // Line by line: a bad line is reported and the next one is read as usual.
+        for text in chunk.split(|b| *b == b'\n') {
+            if !text.trim_ascii().is_empty() {
+                match input::read_document(text, line, on_item) {
+                    Ok(s) => stats += s,
+                    Err(e) => {
+                        stats.items += 1;
+                        on_item(Err(ItemError {
+                            location: format!("line {line}"),
+                            reason: e.reason,
+                        }));
+                    }
+                }
+            }
+            line += 1;
+        }
+        // `split` yields one piece after the final line break: it is no line.
+        line -= usize::from(chunk.ends_with(b"\n"));
     }
     Ok((stats, bytes))
-}
-
-fn memchr_count(buf: &[u8]) -> usize {
-    buf.iter().filter(|b| **b == b'\n').count()
 }
 
 fn handle(record: &iamwatch_core::CloudTrailRecord, shared: &Shared, acc: &mut Acc) {

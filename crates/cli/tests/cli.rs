@@ -84,6 +84,40 @@ fn bad_files_are_reported_with_their_path_and_the_rest_goes_on() {
 }
 
 #[test]
+fn a_bad_line_in_json_lines_loses_only_that_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |name: &str| {
+        let env: serde_json::Value = serde_json::from_str(&sample(name)).unwrap();
+        env["detail"].to_string()
+    };
+    let truncated = &line("console-password-created.json")[..40];
+    let text = format!(
+        "{}\n{{}}\n\n{}\n{truncated}\n{}\nnull\n",
+        line("iam-user-created.json"),
+        line("access-key-created.json"),
+        line("mfa-device-deactivated.json"),
+    );
+    std::fs::write(dir.path().join("t.jsonl"), text).unwrap();
+    let (code, stdout, stderr) = iamwatch(&["scan", "--format", "csv", p(dir.path())]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(
+        stdout.lines().count(),
+        4,
+        "three findings survive: {stdout}"
+    );
+    for (n, what) in [
+        (2, "empty object"),
+        (5, "unexpected end of data"),
+        (7, "expected a JSON object"),
+    ] {
+        assert!(
+            stderr.contains(&format!("t.jsonl: line {n}: {what}")),
+            "line {n}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn directories_take_only_log_files_but_named_files_are_always_read() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(
@@ -171,6 +205,21 @@ fn fail_on_and_min_severity() {
             .to_string();
         assert!(label == "HIGH" || label == "CRITICAL", "{label}");
     }
+    let (code, stdout, _) = iamwatch(&[
+        "scan",
+        "--format",
+        "jsonl",
+        "--min-severity",
+        "critical",
+        "--fail-on",
+        "medium",
+        "events/iam-user-created.json",
+    ]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (1, ""),
+        "--fail-on sees findings --min-severity hides"
+    );
     let (code, _, stderr) = iamwatch(&["scan", "--fail-on", "severe", "events/"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("not a severity"), "{stderr}");

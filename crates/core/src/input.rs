@@ -53,6 +53,9 @@ impl std::ops::AddAssign for DocStats {
     }
 }
 
+/// The largest file inflated in one call (a CloudTrail log file is a few MiB at most).
+const ONE_SHOT_MAX: usize = 512 << 20;
+
 /// Inflates gzip data (told by its magic bytes); other data is returned as it is.
 ///
 /// A single-member gzip file whose trailer gives its size (every CloudTrail log file) is
@@ -68,12 +71,17 @@ pub fn decompress(data: Vec<u8>) -> std::io::Result<Vec<u8>> {
         .checked_sub(4)
         .map(|i| u32::from_le_bytes([data[i], data[i + 1], data[i + 2], data[i + 3]]) as usize)
         .unwrap_or(0);
-    if size > 0 && size < (1 << 31) {
+    // The trailer is only a claim: trust it for the one-shot path only within deflate's
+    // largest possible ratio (1032:1) and a cap; a bigger or lying one takes the streaming
+    // path, whose buffer grows with what really comes out.
+    if size > 0 && size <= ONE_SHOT_MAX && size <= data.len().saturating_mul(1032) {
         if let Some(out) = crate::inflate::gzip_exact(&data, size) {
             return Ok(out);
         }
     }
-    let mut out = Vec::with_capacity(size.min(1 << 30).max(data.len() * 4));
+    let mut out = Vec::new();
+    out.try_reserve(size.min(data.len().saturating_mul(16)).min(ONE_SHOT_MAX))
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::OutOfMemory, e))?;
     flate2::read::MultiGzDecoder::new(&data[..]).read_to_end(&mut out)?;
     Ok(out)
 }
@@ -149,10 +157,10 @@ fn cloudtrail_log_file(
         let start = starts[i];
         let mut stream =
             serde_json::Deserializer::from_slice(&buf[start..end.len() - 2]).into_iter::<Value>();
-        let item = match stream.next() {
+        let value = match stream.next() {
             Some(Ok(v)) => {
                 parsed_until = start + stream.byte_offset();
-                classify(v)
+                v
             }
             // A record that does not parse: the structural reader says where it breaks.
             Some(Err(_)) | None => return None,
@@ -162,21 +170,20 @@ fn cloudtrail_log_file(
             // a record start lies inside it): not the layout this path assumes.
             return None;
         }
-        items.push((i, start, item));
+        items.push((i, start, value));
     }
-    for (i, start, item) in items {
-        match item {
-            Ok(Some(record)) => {
+    for (i, start, value) in items {
+        classify(value, &mut |item| match item {
+            Ok(record) => {
                 stats.iam_records += 1;
                 on_item(Ok(record));
             }
-            Ok(None) => {}
             Err(reason) => {
                 let line = first_line + memchr::memchr_iter(b'\n', &buf[..start]).count();
                 let location = format!("record {} (line {line})", i + 1);
                 on_item(Err(ItemError { location, reason }));
             }
-        }
+        });
     }
     Some(Ok(stats))
 }
@@ -399,64 +406,72 @@ impl Reader<'_, '_> {
                 return;
             }
         };
-        match classify(value) {
-            Ok(Some(record)) => {
-                self.stats.iam_records += 1;
-                (self.on_item)(Ok(record));
+        let location = location();
+        let (stats, on_item) = (&mut self.stats, &mut self.on_item);
+        classify(value, &mut |item| match item {
+            Ok(record) => {
+                stats.iam_records += 1;
+                on_item(Ok(record));
             }
-            Ok(None) => {}
-            Err(reason) => {
-                let location = location();
-                (self.on_item)(Err(ItemError { location, reason }));
-            }
-        }
+            Err(reason) => on_item(Err(ItemError {
+                location: location.clone(),
+                reason,
+            })),
+        });
     }
 }
 
-/// Reads one item: an IAM record, `None` for an item out of scope, or why it is bad.
-pub fn classify(v: Value) -> Result<Option<CloudTrailRecord>, String> {
+/// Reads one item: calls `out` with each IAM record it holds (an item is one record, an
+/// envelope or SQS message of one, or a nested log file of many), or with why it is bad.
+/// Items out of scope (another service) make no call.
+pub fn classify(v: Value, out: &mut dyn FnMut(Result<CloudTrailRecord, String>)) {
     let Value::Object(map) = &v else {
-        return Err("not a JSON object".to_string());
+        return out(Err("not a JSON object".to_string()));
     };
     if map.contains_key("detail-type") {
-        let envelope: Envelope =
-            serde_json::from_value(v).map_err(|e| format!("bad EventBridge envelope: {e}"))?;
+        let envelope: Envelope = match serde_json::from_value(v) {
+            Ok(e) => e,
+            Err(e) => return out(Err(format!("bad EventBridge envelope: {e}"))),
+        };
         return match envelope.into_iam_record() {
-            Ok(r) => Ok(Some(r)),
-            Err(EnvelopeRejection::OutOfScope { .. }) => Ok(None),
-            Err(e) => Err(e.to_string()),
+            Ok(r) => out(Ok(r)),
+            Err(EnvelopeRejection::OutOfScope { .. }) => {}
+            Err(e) => out(Err(e.to_string())),
         };
     }
     if let Some(Value::String(body)) = map.get("body") {
         let id = map
             .get("messageId")
             .and_then(Value::as_str)
-            .unwrap_or("(no messageId)");
-        let inner: Value = serde_json::from_str(body)
-            .map_err(|e| format!("SQS message {id}: body is not JSON: {e}"))?;
-        return classify(inner).map_err(|e| format!("SQS message {id}: {e}"));
+            .unwrap_or("(no messageId)")
+            .to_string();
+        return match serde_json::from_str::<Value>(body) {
+            Ok(inner) => classify(inner, &mut |item| {
+                out(item.map_err(|e| format!("SQS message {id}: {e}")))
+            }),
+            Err(e) => out(Err(format!("SQS message {id}: body is not JSON: {e}"))),
+        };
     }
     if map.contains_key("eventName") || map.contains_key("eventSource") {
         if map.get("eventSource").and_then(Value::as_str) != Some(IAM_EVENT_SOURCE) {
-            return Ok(None);
+            return;
         }
-        return serde_json::from_value(v)
-            .map(Some)
-            .map_err(|e| format!("bad CloudTrail record: {e}"));
+        return out(serde_json::from_value::<CloudTrailRecord>(v)
+            .map_err(|e| format!("bad CloudTrail record: {e}"))
+            .and_then(|r| r.validate().map(|_| r)));
     }
-    if let Some(Value::Array(items)) = map.get("Records") {
-        // A container nested in a sequence (e.g. one S3 log file per line).
-        let mut last_err = None;
-        for item in items {
-            match classify(item.clone()) {
-                Ok(Some(r)) => return Ok(Some(r)),
-                Ok(None) => {}
-                Err(e) => last_err = Some(e),
+    if let Value::Object(mut map) = v {
+        if let Some(Value::Array(items)) = map.remove("Records") {
+            // A log file nested in a sequence (one S3 log file per line, an SQS body).
+            for item in items {
+                classify(item, out);
             }
+            return;
         }
-        return last_err.map(Err).unwrap_or(Ok(None));
     }
-    Err("not a CloudTrail record, EventBridge envelope or SQS message".to_string())
+    out(Err(
+        "not a CloudTrail record, EventBridge envelope or SQS message".to_string(),
+    ))
 }
 
 #[cfg(test)]
@@ -532,6 +547,18 @@ mod tests {
     }
 
     #[test]
+    fn nested_log_files_give_every_record() {
+        let bad_time = IAM.replace("2024-01-01T00:00:00Z", "01/02/2024 10:00");
+        let doc = format!(r#"[{{"Records":[{IAM},{EC2},{IAM},{bad_time}]}}, {IAM}]"#);
+        let (stats, items) = read(&doc);
+        assert_eq!(stats.unwrap().iam_records, 3);
+        assert_eq!(items.len(), 4);
+        let err = items[2].as_ref().unwrap_err();
+        assert_eq!(err.location, "record 1 (line 1)");
+        assert!(err.reason.contains("bad eventTime"), "{err}");
+    }
+
+    #[test]
     fn forged_envelope_is_an_error() {
         let env = format!(
             r#"{{"detail-type":"AWS API Call via CloudTrail","source":"aws.s3","detail":{IAM}}}"#
@@ -592,6 +619,14 @@ mod tests {
         }
     }
 
+    fn enc_one(text: &str) -> Vec<u8> {
+        use flate2::{write::GzEncoder, Compression};
+        use std::io::Write;
+        let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+        enc.write_all(text.as_bytes()).unwrap();
+        enc.finish().unwrap()
+    }
+
     #[test]
     fn gzip_is_detected_by_content() {
         use flate2::{write::GzEncoder, Compression};
@@ -603,6 +638,14 @@ mod tests {
         // Two members (as `cat a.gz b.gz` makes): the trailer lies about the whole size.
         let two = [gz.clone(), gz].concat();
         assert_eq!(decompress(two).unwrap(), [IAM, IAM].concat().as_bytes());
+        // A trailer that lies about a huge size does not make a huge buffer.
+        let mut liar = enc_one(IAM);
+        let n = liar.len();
+        liar[n - 4..].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+        assert!(
+            decompress(liar).is_err(),
+            "the size check of the stream fails it"
+        );
         // Corrupt data is an error, not a panic.
         assert!(decompress(vec![
             0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8

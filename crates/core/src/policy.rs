@@ -5,7 +5,6 @@
 use crate::glob::Glob;
 use crate::net::Cidr;
 use crate::Label;
-use serde::Deserialize;
 use std::fmt;
 
 /// AWS managed policies that grant admin access, the default of `admin_policies`.
@@ -80,8 +79,7 @@ impl fmt::Display for PolicyError {
 
 impl std::error::Error for PolicyError {}
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Default)]
 struct RawPolicy {
     trusted_principals: Option<Vec<String>>,
     trusted_services: Option<Vec<String>>,
@@ -91,18 +89,126 @@ struct RawPolicy {
     admin_policies: Option<Vec<String>>,
     admin_groups: Option<Vec<String>>,
     ticket_min_severity: Option<String>,
-    #[serde(default)]
     suppress: Vec<RawSuppression>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Default)]
 struct RawSuppression {
     account: Option<String>,
     rule: Option<String>,
     actor: Option<String>,
     user: Option<String>,
     reason: Option<String>,
+}
+
+const POLICY_KEYS: [&str; 9] = [
+    "trusted_principals",
+    "trusted_services",
+    "trusted_cidrs",
+    "critical_ous",
+    "sandbox_ous",
+    "admin_policies",
+    "admin_groups",
+    "ticket_min_severity",
+    "suppress",
+];
+const SUPPRESS_KEYS: [&str; 5] = ["account", "rule", "actor", "user", "reason"];
+
+/// A TOML value's type with its article, for messages: "a string", "an integer".
+fn kind(v: &toml::Value) -> String {
+    let t = v.type_str();
+    let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {t}")
+}
+
+fn list_of_strings(key: &str, v: toml::Value) -> Result<Vec<String>, (String, String)> {
+    let toml::Value::Array(items) = v else {
+        return Err((
+            key.to_string(),
+            format!("expected a list of strings, found {}", kind(&v)),
+        ));
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            toml::Value::String(s) => Ok(s),
+            other => Err((
+                format!("{key}[{i}]"),
+                format!("expected a string, found {}", kind(&other)),
+            )),
+        })
+        .collect()
+}
+
+fn string(key: &str, v: toml::Value) -> Result<String, (String, String)> {
+    match v {
+        toml::Value::String(s) => Ok(s),
+        other => Err((
+            key.to_string(),
+            format!("expected a string, found {}", kind(&other)),
+        )),
+    }
+}
+
+/// Reads the file's keys, naming the key of every problem.
+fn raw_policy(table: toml::Table) -> Result<RawPolicy, (String, String)> {
+    let mut raw = RawPolicy::default();
+    for (key, value) in table {
+        match key.as_str() {
+            "trusted_principals" => raw.trusted_principals = Some(list_of_strings(&key, value)?),
+            "trusted_services" => raw.trusted_services = Some(list_of_strings(&key, value)?),
+            "trusted_cidrs" => raw.trusted_cidrs = Some(list_of_strings(&key, value)?),
+            "critical_ous" => raw.critical_ous = Some(list_of_strings(&key, value)?),
+            "sandbox_ous" => raw.sandbox_ous = Some(list_of_strings(&key, value)?),
+            "admin_policies" => raw.admin_policies = Some(list_of_strings(&key, value)?),
+            "admin_groups" => raw.admin_groups = Some(list_of_strings(&key, value)?),
+            "ticket_min_severity" => raw.ticket_min_severity = Some(string(&key, value)?),
+            "suppress" => {
+                let toml::Value::Array(entries) = value else {
+                    return Err((key, "expected [[suppress]] tables".to_string()));
+                };
+                for (i, entry) in entries.into_iter().enumerate() {
+                    let toml::Value::Table(t) = entry else {
+                        return Err((format!("suppress[{i}]"), "expected a table".to_string()));
+                    };
+                    let mut s = RawSuppression::default();
+                    for (k, v) in t {
+                        let name = format!("suppress[{i}].{k}");
+                        let slot = match k.as_str() {
+                            "account" => &mut s.account,
+                            "rule" => &mut s.rule,
+                            "actor" => &mut s.actor,
+                            "user" => &mut s.user,
+                            "reason" => &mut s.reason,
+                            _ => {
+                                return Err((
+                                    name,
+                                    format!(
+                                        "unknown key; expected one of {}",
+                                        SUPPRESS_KEYS.join(", ")
+                                    ),
+                                ))
+                            }
+                        };
+                        *slot = Some(string(&name, v)?);
+                    }
+                    raw.suppress.push(s);
+                }
+            }
+            _ => {
+                return Err((
+                    key,
+                    format!("unknown key; expected one of {}", POLICY_KEYS.join(", ")),
+                ))
+            }
+        }
+    }
+    Ok(raw)
 }
 
 impl Policy {
@@ -113,14 +219,7 @@ impl Policy {
             key: key.to_string(),
             problem,
         };
-        let raw: RawPolicy = toml::from_str(text).map_err(|e| {
-            let msg = e.message().to_string();
-            // toml names unknown keys in its message; take the key out for the error's key field.
-            let key = msg
-                .strip_prefix("unknown field `")
-                .and_then(|rest| rest.split('`').next())
-                .unwrap_or("")
-                .to_string();
+        let table: toml::Table = toml::from_str(text).map_err(|e| {
             let at = e
                 .span()
                 .map(|s| {
@@ -128,8 +227,9 @@ impl Policy {
                     format!(" (line {line})")
                 })
                 .unwrap_or_default();
-            err(&key, format!("{msg}{at}"))
+            err("", format!("not valid TOML: {}{at}", e.message()))
         })?;
+        let raw = raw_policy(table).map_err(|(key, problem)| err(&key, problem))?;
 
         let mut p = Policy::default();
         if let Some(v) = raw.trusted_principals {
@@ -275,5 +375,36 @@ impl Suppression {
                 .user
                 .as_ref()
                 .is_none_or(|g| user.is_some_and(|u| g.matches(u)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Policy;
+
+    fn problem(text: &str) -> String {
+        Policy::from_toml(text, "p.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        assert_eq!(
+            problem("trusted_cidrs = \"10.0.0.0/8\""),
+            "policy file p.toml: key `trusted_cidrs`: expected a list of strings, found a string"
+        );
+        assert_eq!(
+            problem("critical_ous = [\"Prod\", 5]"),
+            "policy file p.toml: key `critical_ous[1]`: expected a string, found an integer"
+        );
+        assert!(problem("[[suppress]]\nreasn = \"x\"")
+            .starts_with("policy file p.toml: key `suppress[0].reasn`: unknown key"));
+        assert!(problem("trusted_principal = []")
+            .starts_with("policy file p.toml: key `trusted_principal`: unknown key"));
+        assert!(problem("admin_groups = [").contains("not valid TOML"));
+        assert!(problem("admin_policies = [\"AdministratorAccess\"]")
+            .contains("key `admin_policies[0]`"));
+        assert!(problem("[[suppress]]\nreason = \"x\"")
+            .contains("at least one of account, rule, actor, user"));
+        assert!(problem("[[suppress]]\naccount = \"12\"\nreason = \"x\"").contains("12-digit"));
     }
 }

@@ -160,6 +160,18 @@ impl IdentityType {
 }
 
 impl CloudTrailRecord {
+    /// Checks what the model cannot: `eventTime` must be an RFC 3339 timestamp (findings carry
+    /// it, and Security Hub takes no other form).
+    pub fn validate(&self) -> Result<(), String> {
+        if crate::time::parse_millis(&self.event_time).is_none() {
+            return Err(format!(
+                "bad eventTime {:?}: not an RFC 3339 timestamp",
+                self.event_time
+            ));
+        }
+        Ok(())
+    }
+
     /// The caller's identity type.
     pub fn identity_type(&self) -> IdentityType {
         IdentityType::parse(self.user_identity.kind.as_deref())
@@ -321,6 +333,7 @@ impl Envelope {
         }
         let record: CloudTrailRecord = serde_json::from_value(self.detail)
             .map_err(|e| EnvelopeRejection::BadDetail(e.to_string()))?;
+        record.validate().map_err(EnvelopeRejection::BadDetail)?;
         if let (Some(account), Some(recipient)) = (
             self.account.as_deref(),
             record.recipient_account_id.as_deref(),

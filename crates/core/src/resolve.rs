@@ -92,20 +92,24 @@ impl Resolution {
         {
             return false;
         }
-        let user = f.field(fields::USER);
+        // IAM user names are unique case-insensitively.
+        let same_user = |u: &str| {
+            f.field(fields::USER)
+                .is_some_and(|v| v.eq_ignore_ascii_case(u))
+        };
         let rule = f.rule_id().unwrap_or("");
         match &self.ends {
-            Ends::User(u) => user == Some(u),
+            Ends::User(u) => same_user(u),
             Ends::AccessKey(k) => f.field(fields::ACCESS_KEY_ID) == Some(k),
             Ends::ConsolePassword(u) => {
-                user == Some(u)
+                same_user(u)
                     && matches!(
                         rule,
                         "console-password-created" | "console-password-changed-for-other-user"
                     )
             }
             Ends::Grant { user: u, grant } => {
-                user == Some(u)
+                same_user(u)
                     && f.field(fields::GRANT) == Some(grant)
                     && matches!(
                         rule,

@@ -35,9 +35,9 @@ pub fn parse_millis(s: &str) -> Option<i64> {
     }
     let offset_min = match rest {
         "Z" | "z" | "" => 0,
-        o if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) => {
+        o if o.len() == 6 && o.is_ascii() && (o.starts_with('+') || o.starts_with('-')) => {
             let sign = if o.starts_with('-') { -1 } else { 1 };
-            sign * (o[1..3].parse::<i64>().ok()? * 60 + o[4..6].parse::<i64>().ok()?)
+            sign * (o.get(1..3)?.parse::<i64>().ok()? * 60 + o.get(4..6)?.parse::<i64>().ok()?)
         }
         _ => return None,
     };
@@ -65,6 +65,11 @@ pub fn normalize(s: &str) -> String {
     parse_millis(s)
         .map(format_millis)
         .unwrap_or_else(|| s.to_string())
+}
+
+/// The UTC date (`YYYY-MM-DD`) of a timestamp.
+pub fn utc_date(s: &str) -> Option<String> {
+    parse_millis(s).map(|ms| format_millis(ms)[..10].to_string())
 }
 
 /// `candidate` if it is later than `current`, else one millisecond after `current`.
@@ -121,6 +126,9 @@ mod tests {
         assert_eq!(parse_millis("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(normalize("garbage"), "garbage");
         assert!(parse_millis("2024-13-01T00:00:00Z").is_none());
+        assert!(parse_millis("2024-08-01T13:33:28+1é:1").is_none());
+        assert!(parse_millis("2024-08-01T13:33:28é").is_none());
+        assert!(parse_millis("01/02/2024 10:00").is_none());
     }
 
     #[test]

@@ -31,7 +31,10 @@ impl super::Rule for Rule {
             return None;
         }
         let target = r.param("userName")?;
-        if r.caller_iam_user() == Some(target) {
+        // IAM user names are unique case-insensitively: "Alice" is alice.
+        if r.caller_iam_user()
+            .is_some_and(|c| c.eq_ignore_ascii_case(target))
+        {
             return None;
         }
         let key = created_key_id(r);
@@ -78,6 +81,12 @@ mod tests {
     #[test]
     fn own_user_name_is_own_key() {
         let r = record("CreateAccessKey", json!({"userName": "alice"}));
+        assert_eq!(
+            detect(&r, &Policy::default()).unwrap().rule.id,
+            "access-key-created"
+        );
+        // IAM user names are case-insensitive.
+        let r = record("CreateAccessKey", json!({"userName": "Alice"}));
         assert_eq!(
             detect(&r, &Policy::default()).unwrap().rule.id,
             "access-key-created"

@@ -29,7 +29,9 @@ impl super::Rule for Rule {
         }
         let own = match r.param("userName") {
             None => r.identity_type() != IdentityType::Root,
-            Some(name) => r.caller_iam_user() == Some(name),
+            Some(name) => r
+                .caller_iam_user()
+                .is_some_and(|c| c.eq_ignore_ascii_case(name)),
         };
         if !own {
             return None;

@@ -32,7 +32,10 @@ impl super::Rule for Rule {
             return None;
         }
         let target = r.param("userName")?;
-        if r.caller_iam_user() == Some(target) {
+        // IAM user names are unique case-insensitively: "Alice" is alice.
+        if r.caller_iam_user()
+            .is_some_and(|c| c.eq_ignore_ascii_case(target))
+        {
             return None;
         }
         Some(Detection {

@@ -39,7 +39,7 @@ impl super::Rule for Rule {
             return None;
         }
         let actor = r.actor();
-        let day = r.event_time.get(..10).unwrap_or(&r.event_time);
+        let day = crate::time::utc_date(&r.event_time).unwrap_or_else(|| r.event_time.clone());
         let target = r.param("userName").map(str::to_string);
         Some(Detection {
             rule: &META,
@@ -86,6 +86,16 @@ mod tests {
             )
             .is_none());
         }
+        // One finding per caller and UTC day, whatever offset the timestamp carries.
+        let mut late = failed(
+            record("CreateUser", json!({"userName": "bob"})),
+            "AccessDenied",
+        );
+        late.event_time = "2026-11-02T01:00:00+02:00".into();
+        assert_eq!(
+            detect(&late, &p).unwrap().subject,
+            "arn:aws:iam::111122223333:user/alice/2026-11-01"
+        );
         // A denied read or resolving call is out of this rule's scope.
         assert!(detect(
             &failed(

@@ -28,14 +28,13 @@ impl super::Rule for Rule {
             return None;
         }
         let serial = r.param("serialNumber").unwrap_or("unknown-device");
-        let user = r.param("userName").map(str::to_string).or_else(|| {
-            // DeleteVirtualMFADevice names only the serial: arn:aws:iam::ACCOUNT:mfa/NAME.
-            if r.event_name == "DeleteVirtualMFADevice" {
-                None
-            } else {
-                target_or_caller(r)
-            }
-        });
+        // DeleteVirtualMFADevice names only the serial; the device is the caller's own then
+        // (root's is `mfa/root-account-mfa-device`), as far as the event tells.
+        let user = if serial.ends_with(":mfa/root-account-mfa-device") {
+            Some("root".to_string())
+        } else {
+            target_or_caller(r)
+        };
         let who = user.clone().unwrap_or_else(|| "unknown-user".to_string());
         Some(Detection {
             rule: &META,
@@ -70,7 +69,16 @@ mod tests {
         let d = detect(&r, &Policy::default()).unwrap();
         assert_eq!(
             d.subject,
-            "unknown-user/arn:aws:iam::111122223333:mfa/root-account-mfa-device"
+            "root/arn:aws:iam::111122223333:mfa/root-account-mfa-device"
+        );
+        let r = record(
+            "DeleteVirtualMFADevice",
+            json!({"serialNumber": "arn:aws:iam::111122223333:mfa/alice"}),
+        );
+        let d = detect(&r, &Policy::default()).unwrap();
+        assert_eq!(
+            (d.subject.as_str(), d.user.as_deref()),
+            ("alice/arn:aws:iam::111122223333:mfa/alice", Some("alice"))
         );
     }
 }
