@@ -523,9 +523,9 @@ SCAN_VALUE_OPTIONS = {"--policy", "--org", "--format", "--min-severity", "--fail
 
 def scan_argv(tokens: list[str], repo: Path) -> list[str]:
     """The argv to run for a documented `iamwatch scan` command: paths -> events/, --policy and
-    --org files -> the examples in events/ (dropped when there is no example)."""
-    examples = {"--policy": repo / "events/policy.example.toml",
-                "--org": repo / "events/org.example.json"}
+    --org files -> the examples in examples/ (dropped when there is no example)."""
+    examples = {"--policy": repo / "examples/policy.toml",
+                "--org": repo / "examples/org.json"}
     argv, paths, i = ["scan"], False, 2
     while i < len(tokens):
         tok = tokens[i]

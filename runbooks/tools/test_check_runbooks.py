@@ -80,12 +80,12 @@ class ScanArgvTest(unittest.TestCase):
     def test_paths_and_files_replaced(self):
         with tempfile.TemporaryDirectory() as d:
             repo = Path(d)
-            (repo / "events").mkdir()
-            (repo / "events/policy.example.toml").write_text("")
+            (repo / "examples").mkdir()
+            (repo / "examples/policy.toml").write_text("")
             tokens = cr.simple_commands("iamwatch scan --policy my.toml --org org.json "
                                         "--fail-on HIGH ./ct/ ./more/ > out.jsonl")[0]
             self.assertEqual(cr.scan_argv(tokens, repo),
-                             ["scan", "--policy", "events/policy.example.toml",
+                             ["scan", "--policy", "examples/policy.toml",
                               "--fail-on", "HIGH", "events/"])
 
 
