@@ -1,1 +1,53 @@
-//! Jira and Slack clients of iamwatch.
+//! Notifiers of iamwatch: Jira Cloud tickets and Slack messages for urgent findings.
+//!
+//! No AWS SDK here: the ticket function fetches the credentials (Secrets Manager) and hands
+//! them in. Every call has a timeout and bounded retries with exponential backoff on 429 and
+//! 5xx (honouring `Retry-After`); failures are [`PortError`]s whose `retryable` says whether
+//! the message should be tried again (429, 5xx, timeouts) or not (any other 4xx).
+//!
+//! # Layout
+//!
+//! - [`jira`]: [`JiraTicketSink`], a [`TicketSink`] over Jira Cloud REST v3 (create, dedupe by
+//!   label through `search/jql`, comment), descriptions in Atlassian Document Format.
+//! - [`slack`]: [`SlackNotifier`], a [`Notifier`] posting Block Kit to an incoming webhook.
+//! - [`secret`]: the credential types, whose `Debug` redacts the secrets.
+//! - [`http`]: one request with a timeout and retries ([`RetryPolicy`]).
+//! - `testing` (feature `test-support`): `Memory*` doubles of the ports, a recording HTTP test
+//!   server, fake Jira and Slack servers, and a sample finding event.
+//!
+//! [`PortError`]: iamwatch_core::ports::PortError
+//! [`TicketSink`]: iamwatch_core::ports::TicketSink
+//! [`Notifier`]: iamwatch_core::ports::Notifier
+
+mod content;
+pub mod http;
+pub mod jira;
+pub mod secret;
+pub mod slack;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+pub use http::RetryPolicy;
+pub use jira::{finding_label, JiraConfig, JiraTicketSink};
+pub use secret::{JiraCredentials, SlackWebhook};
+pub use slack::SlackNotifier;
+
+/// A notifier that cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// A setting is wrong; `what` names it.
+    #[error("{what}: {message}")]
+    Config { what: &'static str, message: String },
+    /// The HTTP client could not be built (TLS setup).
+    #[error("HTTP client: {0}")]
+    Client(String),
+}
+
+/// The HTTP client shared by the notifiers: rustls, no proxy lookup surprises, pooled.
+pub(crate) fn client() -> Result<reqwest::Client, NotifyError> {
+    reqwest::Client::builder()
+        .user_agent(concat!("iamwatch/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .build()
+        .map_err(|e| NotifyError::Client(e.to_string()))
+}

@@ -1,0 +1,392 @@
+//! [`JiraTicketSink`]: tickets in Jira Cloud (REST API v3).
+//!
+//! One issue per finding. The issue carries the label `iamwatch` and the finding's own label
+//! ([`finding_label`]); before creating, the sink searches that label
+//! (`POST /rest/api/3/search/jql`) and, when an issue has it, comments on that issue
+//! (`POST /rest/api/3/issue/{key}/comment`) instead of creating a second one
+//! (`POST /rest/api/3/issue`). Descriptions and comments are Atlassian Document Format.
+//! Authentication is basic auth with the account's email and an API token.
+
+use crate::content;
+use crate::http::{self, RetryPolicy};
+use crate::secret::JiraCredentials;
+use crate::NotifyError;
+use iamwatch_core::finding_event::FindingEvent;
+use iamwatch_core::ports::{PortError, TicketRef, TicketSink};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// The label every iamwatch issue carries.
+pub const IAMWATCH_LABEL: &str = "iamwatch";
+/// Jira's longest summary.
+const MAX_SUMMARY: usize = 255;
+
+/// The label that ties a Jira issue to one finding: `iamwatch-` and the first 32 hex digits
+/// (128 bits) of the SHA-256 of the finding id. Deterministic, no spaces, 41 characters.
+pub fn finding_label(finding_id: &str) -> String {
+    let digest = Sha256::digest(finding_id.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{IAMWATCH_LABEL}-{hex}")
+}
+
+/// Where and how issues are opened.
+#[derive(Debug, Clone)]
+pub struct JiraConfig {
+    /// The site, e.g. `https://example.atlassian.net` (a trailing `/` is ignored).
+    pub base_url: String,
+    /// Project key, e.g. `SEC`.
+    pub project_key: String,
+    /// Issue type name; [`JiraConfig::DEFAULT_ISSUE_TYPE`] unless the project wants another.
+    pub issue_type: String,
+    pub credentials: JiraCredentials,
+    pub retry: RetryPolicy,
+}
+
+impl JiraConfig {
+    pub const DEFAULT_ISSUE_TYPE: &'static str = "Task";
+
+    /// A configuration with the default issue type and retry policy.
+    pub fn new(base_url: &str, project_key: &str, credentials: JiraCredentials) -> JiraConfig {
+        JiraConfig {
+            base_url: base_url.to_string(),
+            project_key: project_key.to_string(),
+            issue_type: Self::DEFAULT_ISSUE_TYPE.to_string(),
+            credentials,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Opens Jira issues for findings; see the module docs.
+#[derive(Debug, Clone)]
+pub struct JiraTicketSink {
+    client: reqwest::Client,
+    base_url: String,
+    project_key: String,
+    issue_type: String,
+    credentials: JiraCredentials,
+    retry: RetryPolicy,
+}
+
+#[derive(Deserialize)]
+struct SearchResponse {
+    #[serde(default)]
+    issues: Vec<IssueKey>,
+}
+
+#[derive(Deserialize)]
+struct IssueKey {
+    key: String,
+}
+
+impl JiraTicketSink {
+    /// Validates the configuration (URL, project key, credentials present) and builds the client.
+    pub fn new(config: JiraConfig) -> Result<JiraTicketSink, NotifyError> {
+        let base_url = config.base_url.trim().trim_end_matches('/').to_string();
+        let parsed = reqwest::Url::parse(&base_url).map_err(|e| NotifyError::Config {
+            what: "Jira base URL",
+            message: format!("{base_url:?} is not a URL: {e}"),
+        })?;
+        if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
+            return Err(NotifyError::Config {
+                what: "Jira base URL",
+                message: format!("{base_url:?} is not an http(s) URL with a host"),
+            });
+        }
+        let project_key = config.project_key.trim().to_string();
+        if project_key.is_empty() {
+            return Err(NotifyError::Config {
+                what: "Jira project key",
+                message: "is empty".to_string(),
+            });
+        }
+        if config.credentials.email.is_empty() || config.credentials.api_token.is_empty() {
+            return Err(NotifyError::Config {
+                what: "Jira credentials",
+                message: "email and api_token must both be set".to_string(),
+            });
+        }
+        let issue_type = match config.issue_type.trim() {
+            "" => JiraConfig::DEFAULT_ISSUE_TYPE.to_string(),
+            t => t.to_string(),
+        };
+        Ok(JiraTicketSink {
+            client: crate::client()?,
+            base_url,
+            project_key,
+            issue_type,
+            credentials: config.credentials,
+            retry: config.retry,
+        })
+    }
+
+    /// The browse URL of an issue.
+    pub fn issue_url(&self, key: &str) -> String {
+        format!("{}/browse/{key}", self.base_url)
+    }
+
+    async fn post(&self, operation: &str, path: &str, body: &Value) -> Result<Value, PortError> {
+        let url = format!("{}{path}", self.base_url);
+        let reply = http::send(&self.retry, operation, || {
+            self.client
+                .post(&url)
+                .basic_auth(&self.credentials.email, Some(&self.credentials.api_token))
+                .header(reqwest::header::ACCEPT, "application/json")
+                .json(body)
+        })
+        .await?;
+        if reply.body.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&reply.body).map_err(|e| PortError {
+            operation: operation.to_string(),
+            message: format!("HTTP {} with a body that is not JSON: {e}", reply.status),
+            retryable: false,
+        })
+    }
+
+    /// The key of the issue that has `label`, if any.
+    async fn find(&self, label: &str) -> Result<Option<String>, PortError> {
+        let operation = "jira:search/jql";
+        let body = json!({
+            "jql": format!("labels = \"{label}\""),
+            "fields": ["key"],
+            "maxResults": 1,
+        });
+        let value = self
+            .post(operation, "/rest/api/3/search/jql", &body)
+            .await?;
+        let found: SearchResponse = serde_json::from_value(value).map_err(|e| PortError {
+            operation: operation.to_string(),
+            message: format!("unexpected response: {e}"),
+            retryable: false,
+        })?;
+        Ok(found.issues.into_iter().next().map(|i| i.key))
+    }
+
+    async fn create(&self, event: &FindingEvent, label: &str) -> Result<String, PortError> {
+        let operation = "jira:create issue";
+        let body = json!({
+            "fields": {
+                "project": {"key": self.project_key},
+                "issuetype": {"name": self.issue_type},
+                "summary": summary(event),
+                "description": description(event),
+                "labels": [IAMWATCH_LABEL, label],
+            }
+        });
+        let value = self.post(operation, "/rest/api/3/issue", &body).await?;
+        let created: IssueKey = serde_json::from_value(value).map_err(|e| PortError {
+            operation: operation.to_string(),
+            message: format!("unexpected response: {e}"),
+            retryable: false,
+        })?;
+        Ok(created.key)
+    }
+
+    async fn comment(&self, key: &str, event: &FindingEvent) -> Result<(), PortError> {
+        let operation = format!("jira:comment on {key}");
+        let body = json!({ "body": comment(event) });
+        self.post(
+            &operation,
+            &format!("/rest/api/3/issue/{key}/comment"),
+            &body,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+impl TicketSink for JiraTicketSink {
+    async fn open(&self, event: &FindingEvent) -> Result<TicketRef, PortError> {
+        let label = finding_label(&event.finding_id);
+        if let Some(key) = self.find(&label).await? {
+            self.comment(&key, event).await?;
+            tracing::info!(finding_id = %event.finding_id, ticket = %key, "commented on the existing Jira issue");
+            return Ok(TicketRef {
+                url: self.issue_url(&key),
+                key,
+                created: false,
+            });
+        }
+        let key = self.create(event, &label).await?;
+        tracing::info!(finding_id = %event.finding_id, ticket = %key, "opened a Jira issue");
+        Ok(TicketRef {
+            url: self.issue_url(&key),
+            key,
+            created: true,
+        })
+    }
+}
+
+/// The issue summary: the finding title, within Jira's 255 characters, on one line.
+fn summary(event: &FindingEvent) -> String {
+    let title = event.finding.title.replace(['\n', '\r'], " ");
+    let mut s = title.trim().to_string();
+    if s.is_empty() {
+        s = format!("iamwatch: {} in {}", event.rule_id, event.account_id);
+    }
+    // Jira counts characters, truncate counts bytes: bytes are the stricter bound.
+    iamwatch_core::finding::truncate(&s, MAX_SUMMARY)
+}
+
+// Atlassian Document Format building blocks.
+
+fn text(s: &str) -> Value {
+    json!({"type": "text", "text": s})
+}
+
+fn strong(s: &str) -> Value {
+    json!({"type": "text", "text": s, "marks": [{"type": "strong"}]})
+}
+
+fn code(s: &str) -> Value {
+    json!({"type": "text", "text": s, "marks": [{"type": "code"}]})
+}
+
+fn link(s: &str, href: &str) -> Value {
+    json!({"type": "text", "text": s, "marks": [{"type": "link", "attrs": {"href": href}}]})
+}
+
+fn paragraph(content: Vec<Value>) -> Value {
+    // ADF rejects empty text nodes.
+    let content: Vec<Value> = content
+        .into_iter()
+        .filter(|n| n["text"].as_str().is_none_or(|t| !t.is_empty()))
+        .collect();
+    json!({"type": "paragraph", "content": content})
+}
+
+fn heading(level: u8, s: &str) -> Value {
+    json!({"type": "heading", "attrs": {"level": level}, "content": [text(s)]})
+}
+
+fn bullet_list(items: Vec<Value>) -> Value {
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|p| json!({"type": "listItem", "content": [p]}))
+        .collect();
+    json!({"type": "bulletList", "content": items})
+}
+
+fn field(name: &str, value: Value) -> Value {
+    paragraph(vec![strong(&format!("{name}: ")), value])
+}
+
+fn doc(content: Vec<Value>) -> Value {
+    json!({"type": "doc", "version": 1, "content": content})
+}
+
+/// The facts of a finding, as a bullet list.
+fn facts(event: &FindingEvent) -> Value {
+    let mut items = vec![
+        field(
+            "Severity",
+            text(&format!("{} (score {})", event.label.as_str(), event.score)),
+        ),
+        field("Why", text(&content::factors(event))),
+        field("Account", text(&content::account(event))),
+        field("OU", text(&content::ou_path(event))),
+        field("Actor", code(content::actor(event))),
+    ];
+    if let Some(target) = event.target.as_deref().filter(|t| !t.is_empty()) {
+        items.push(field("Target", code(target)));
+    }
+    items.push(field("Rule", code(&event.rule_id)));
+    items.push(field("Finding", code(&event.finding_id)));
+    bullet_list(items)
+}
+
+fn runbook(event: &FindingEvent) -> Value {
+    if event.runbook_url.is_empty() {
+        paragraph(vec![strong("Runbook: "), text("none")])
+    } else {
+        paragraph(vec![
+            strong("Runbook: "),
+            link(&event.rule_id, &event.runbook_url),
+        ])
+    }
+}
+
+/// The issue description (ADF): what happened, then the facts (severity and why, account and
+/// OU, actor, target, rule, finding id), then the runbook as a link.
+pub(crate) fn description(event: &FindingEvent) -> Value {
+    doc(vec![
+        heading(3, "What happened"),
+        paragraph(vec![text(&event.finding.description)]),
+        heading(3, "Details"),
+        facts(event),
+        runbook(event),
+    ])
+}
+
+/// A comment (ADF) on the issue of a finding seen again.
+pub(crate) fn comment(event: &FindingEvent) -> Value {
+    doc(vec![
+        paragraph(vec![text(&format!(
+            "iamwatch saw this finding again (last observed {}).",
+            event.finding.last_observed_at
+        ))]),
+        paragraph(vec![text(&event.finding.description)]),
+        facts(event),
+        runbook(event),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finding_label_is_deterministic_and_jira_safe() {
+        let a = finding_label("iamwatch/111122223333/iam-user-created/alice");
+        assert_eq!(
+            a,
+            finding_label("iamwatch/111122223333/iam-user-created/alice")
+        );
+        assert_ne!(
+            a,
+            finding_label("iamwatch/111122223333/iam-user-created/bob")
+        );
+        assert_eq!(a.len(), "iamwatch-".len() + 32);
+        assert!(a.starts_with("iamwatch-"));
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        // A very long id still gives a short label.
+        assert_eq!(finding_label(&"x".repeat(5000)).len(), a.len());
+    }
+
+    #[test]
+    fn config_is_validated() {
+        let creds = JiraCredentials {
+            email: "a@example.com".into(),
+            api_token: "t".into(),
+        };
+        let bad_url = JiraTicketSink::new(JiraConfig::new("not a url", "SEC", creds.clone()));
+        assert!(matches!(
+            bad_url,
+            Err(NotifyError::Config {
+                what: "Jira base URL",
+                ..
+            })
+        ));
+        let no_project = JiraTicketSink::new(JiraConfig::new(
+            "https://x.atlassian.net",
+            " ",
+            creds.clone(),
+        ));
+        assert!(matches!(
+            no_project,
+            Err(NotifyError::Config {
+                what: "Jira project key",
+                ..
+            })
+        ));
+        let sink =
+            JiraTicketSink::new(JiraConfig::new("https://x.atlassian.net/", "SEC", creds)).unwrap();
+        assert_eq!(
+            sink.issue_url("SEC-1"),
+            "https://x.atlassian.net/browse/SEC-1"
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! [`SlackNotifier`]: a Slack message per finding through an incoming webhook, in Block Kit
+//! (a header with severity and title, what happened, the facts as fields: account and OU,
+//! actor, score and why; then the runbook and ticket links), with a plain `text` fallback for
+//! notifications and clients without blocks.
+
+use crate::content;
+use crate::http::{self, RetryPolicy};
+use crate::secret::SlackWebhook;
+use crate::NotifyError;
+use iamwatch_core::finding::truncate;
+use iamwatch_core::finding_event::FindingEvent;
+use iamwatch_core::ports::{Notifier, PortError, TicketRef};
+use serde_json::{json, Value};
+
+/// Block Kit limits: header text, section text, field text.
+const MAX_HEADER: usize = 150;
+const MAX_SECTION: usize = 3000;
+const MAX_FIELD: usize = 2000;
+
+/// Posts findings to one Slack channel through its incoming webhook.
+#[derive(Debug, Clone)]
+pub struct SlackNotifier {
+    client: reqwest::Client,
+    webhook: SlackWebhook,
+    retry: RetryPolicy,
+}
+
+impl SlackNotifier {
+    /// Validates the webhook URL and builds the client. Errors never show the URL.
+    pub fn new(webhook: SlackWebhook, retry: RetryPolicy) -> Result<SlackNotifier, NotifyError> {
+        let ok = reqwest::Url::parse(webhook.webhook_url.trim())
+            .map(|u| matches!(u.scheme(), "https" | "http") && u.host_str().is_some())
+            .unwrap_or(false);
+        if !ok {
+            return Err(NotifyError::Config {
+                what: "Slack webhook URL",
+                message: "is not an http(s) URL".to_string(),
+            });
+        }
+        Ok(SlackNotifier {
+            client: crate::client()?,
+            webhook,
+            retry,
+        })
+    }
+}
+
+impl Notifier for SlackNotifier {
+    async fn notify(
+        &self,
+        event: &FindingEvent,
+        ticket: Option<&TicketRef>,
+    ) -> Result<(), PortError> {
+        let body = message(event, ticket);
+        let url = self.webhook.webhook_url.trim();
+        http::send(&self.retry, "slack:incoming webhook", || {
+            self.client.post(url).json(&body)
+        })
+        .await?;
+        tracing::info!(finding_id = %event.finding_id, "posted to Slack");
+        Ok(())
+    }
+}
+
+/// Escapes the three characters Slack's mrkdwn treats as control characters.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A link in mrkdwn: `<url|label>`. `|` and `>` cannot appear inside, so they are escaped.
+fn link(url: &str, label: &str) -> String {
+    let url = url
+        .replace('|', "%7C")
+        .replace('>', "%3E")
+        .replace(' ', "%20");
+    format!("<{url}|{}>", esc(label).replace('|', "/"))
+}
+
+fn mrkdwn_field(name: &str, value: &str) -> Value {
+    json!({"type": "mrkdwn", "text": truncate(&format!("*{name}*\n{value}"), MAX_FIELD)})
+}
+
+/// The webhook payload: Block Kit blocks and the `text` fallback.
+pub(crate) fn message(event: &FindingEvent, ticket: Option<&TicketRef>) -> Value {
+    let label = event.label.as_str();
+    let title = event.finding.title.replace(['\n', '\r'], " ");
+    let header = truncate(&format!("{label} {}: {title}", event.score), MAX_HEADER);
+
+    let mut fields = vec![
+        mrkdwn_field("Account", &esc(&content::account(event))),
+        mrkdwn_field("OU", &esc(&content::ou_path(event))),
+        mrkdwn_field("Actor", &format!("`{}`", esc(content::actor(event)))),
+    ];
+    if let Some(target) = event.target.as_deref().filter(|t| !t.is_empty()) {
+        fields.push(mrkdwn_field("Target", &format!("`{}`", esc(target))));
+    }
+    fields.push(mrkdwn_field("Score", &esc(&content::score(event))));
+    fields.push(mrkdwn_field("Why", &esc(&content::factors(event))));
+
+    let mut links = Vec::new();
+    if !event.runbook_url.is_empty() {
+        links.push(format!(
+            "*Runbook:* {}",
+            link(&event.runbook_url, &event.rule_id)
+        ));
+    }
+    if let Some(t) = ticket {
+        links.push(format!("*Ticket:* {}", link(&t.url, &t.key)));
+    }
+
+    let mut blocks = vec![
+        json!({"type": "header", "text": {"type": "plain_text", "text": header, "emoji": false}}),
+        json!({"type": "section", "text": {"type": "mrkdwn",
+            "text": truncate(&esc(&event.finding.description), MAX_SECTION)}}),
+        json!({"type": "section", "fields": fields}),
+    ];
+    if !links.is_empty() {
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn",
+            "text": truncate(&links.join("   "), MAX_SECTION)}}));
+    }
+    blocks.push(json!({"type": "context", "elements": [
+        {"type": "mrkdwn", "text": truncate(&format!("iamwatch finding `{}`", esc(&event.finding_id)), MAX_FIELD)}
+    ]}));
+
+    let mut fallback = format!(
+        "[{label} {}] {title} in {} by {}",
+        event.score,
+        content::account(event),
+        content::actor(event)
+    );
+    if let Some(t) = ticket {
+        fallback.push_str(&format!(" ({})", t.key));
+    }
+    json!({"text": truncate(&esc(&fallback), MAX_SECTION), "blocks": blocks})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mrkdwn_is_escaped() {
+        assert_eq!(esc("a<b>&c"), "a&lt;b&gt;&amp;c");
+        assert_eq!(
+            link("https://x/y?a|b", "r<1>"),
+            "<https://x/y?a%7Cb|r&lt;1&gt;>"
+        );
+    }
+
+    #[test]
+    fn webhook_url_is_validated_without_showing_it() {
+        let err = SlackNotifier::new(
+            SlackWebhook {
+                webhook_url: "hooks.slack.com/services/SECRET".into(),
+            },
+            RetryPolicy::default(),
+        )
+        .unwrap_err();
+        assert!(!err.to_string().contains("SECRET"), "{err}");
+    }
+}
