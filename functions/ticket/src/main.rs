@@ -1,2 +1,59 @@
-//! Lambda: ticket.
-fn main() {}
+//! Lambda `ticket`: finding events -> Jira issues, Slack messages, ticket written back on the
+//! finding. The handler is [`iamwatch_ticket::handler`]; this main only wires it up.
+
+// The future of the SDK clients and the runtime nests deeply.
+#![recursion_limit = "256"]
+
+use iamwatch_aws::config::load_sdk_config;
+use iamwatch_aws::AccountClients;
+use iamwatch_ticket::config::TicketConfig;
+use iamwatch_ticket::secrets::{SecretJira, SecretSlack};
+use iamwatch_ticket::writeback::SecurityHubWriteBack;
+use iamwatch_ticket::{handler, lambda_retry_policy, Ticketer, DEFAULT_MESSAGE_BUDGET};
+use lambda_runtime::{service_fn, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .without_time()
+        .init();
+    let cfg = TicketConfig::from_env().map_err(|e| {
+        tracing::error!(error = %e, "configuration");
+        e
+    })?;
+    let min_score = cfg.min_score().map_err(|e| {
+        tracing::error!(error = %e, "configuration");
+        e
+    })?;
+    if cfg.jira.is_none() && cfg.slack_secret_arn.is_none() {
+        tracing::warn!("neither Jira nor Slack is configured: findings are only logged");
+    }
+    let sdk = load_sdk_config().await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let ticketer = Ticketer {
+        jira: cfg
+            .jira
+            .clone()
+            .map(|j| SecretJira::new(secrets.clone(), j, lambda_retry_policy())),
+        slack: cfg
+            .slack_secret_arn
+            .clone()
+            .map(|arn| SecretSlack::new(secrets.clone(), arn, lambda_retry_policy())),
+        write_back: SecurityHubWriteBack::new(AccountClients::new(sdk, cfg.member_role.clone())),
+        min_score,
+        message_budget: DEFAULT_MESSAGE_BUDGET,
+    };
+    let ticketer = &ticketer;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| async move {
+        handler(ticketer, event).await
+    }))
+    .await
+}

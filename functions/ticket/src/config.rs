@@ -1,0 +1,192 @@
+//! The ticket function's configuration, read once from the environment (`docs/ticketing.md`).
+
+use iamwatch_aws::config::DEFAULT_MEMBER_ROLE;
+use iamwatch_aws::ConfigError;
+use iamwatch_core::Policy;
+use iamwatch_notify::JiraConfig;
+use std::path::PathBuf;
+
+/// Where Jira is and where its credentials are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JiraSettings {
+    /// `IAMWATCH_JIRA_BASE_URL`, e.g. `https://example.atlassian.net`.
+    pub base_url: String,
+    /// `IAMWATCH_JIRA_PROJECT`: project key.
+    pub project: String,
+    /// `IAMWATCH_JIRA_SECRET_ARN`: secret `{"email": ..., "api_token": ...}`.
+    pub secret_arn: String,
+    /// `IAMWATCH_JIRA_ISSUE_TYPE`: issue type name (default `Task`).
+    pub issue_type: String,
+}
+
+/// The ticket function's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketConfig {
+    /// Jira, when `IAMWATCH_JIRA_BASE_URL` is set.
+    pub jira: Option<JiraSettings>,
+    /// `IAMWATCH_SLACK_SECRET_ARN`: secret `{"webhook_url": ...}`; no Slack when unset.
+    pub slack_secret_arn: Option<String>,
+    /// `IAMWATCH_MEMBER_ROLE`: role name assumed in the finding's account for the write-back.
+    pub member_role: String,
+    /// `IAMWATCH_POLICY_FILE`: the policy whose `ticket_min_severity` is the threshold (the
+    /// same file as the detect function's); the default policy (HIGH) when unset.
+    pub policy_file: Option<PathBuf>,
+}
+
+impl TicketConfig {
+    pub fn from_env() -> Result<TicketConfig, ConfigError> {
+        TicketConfig::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`; an empty value counts as unset.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<TicketConfig, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let jira = match get("IAMWATCH_JIRA_BASE_URL") {
+            Some(base_url) => {
+                if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+                    return Err(ConfigError::Invalid {
+                        name: "IAMWATCH_JIRA_BASE_URL",
+                        problem: format!("{base_url:?} is not an http(s) URL"),
+                    });
+                }
+                Some(JiraSettings {
+                    base_url,
+                    project: get("IAMWATCH_JIRA_PROJECT")
+                        .ok_or(ConfigError::Missing("IAMWATCH_JIRA_PROJECT"))?,
+                    secret_arn: get("IAMWATCH_JIRA_SECRET_ARN")
+                        .ok_or(ConfigError::Missing("IAMWATCH_JIRA_SECRET_ARN"))?,
+                    issue_type: get("IAMWATCH_JIRA_ISSUE_TYPE")
+                        .unwrap_or_else(|| JiraConfig::DEFAULT_ISSUE_TYPE.to_string()),
+                })
+            }
+            None => {
+                for name in ["IAMWATCH_JIRA_PROJECT", "IAMWATCH_JIRA_SECRET_ARN"] {
+                    if get(name).is_some() {
+                        return Err(ConfigError::Invalid {
+                            name,
+                            problem: "is set but IAMWATCH_JIRA_BASE_URL is not".to_string(),
+                        });
+                    }
+                }
+                None
+            }
+        };
+        let member_role =
+            get("IAMWATCH_MEMBER_ROLE").unwrap_or_else(|| DEFAULT_MEMBER_ROLE.to_string());
+        if member_role.contains(':') || member_role.contains('/') {
+            return Err(ConfigError::Invalid {
+                name: "IAMWATCH_MEMBER_ROLE",
+                problem: format!("{member_role:?} must be a role name, not an ARN or path"),
+            });
+        }
+        Ok(TicketConfig {
+            jira,
+            slack_secret_arn: get("IAMWATCH_SLACK_SECRET_ARN"),
+            member_role,
+            policy_file: get("IAMWATCH_POLICY_FILE").map(PathBuf::from),
+        })
+    }
+
+    /// The lowest score that gets a ticket: that of the policy's `ticket_min_severity`.
+    pub fn min_score(&self) -> Result<u8, ConfigError> {
+        let policy = match &self.policy_file {
+            None => Policy::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
+                    name: "IAMWATCH_POLICY_FILE",
+                    problem: format!("{}: {e}", path.display()),
+                })?;
+                Policy::from_toml(&text, &path.display().to_string()).map_err(|e| {
+                    ConfigError::Invalid {
+                        name: "IAMWATCH_POLICY_FILE",
+                        problem: e.to_string(),
+                    }
+                })?
+            }
+        };
+        Ok(policy.ticket_min_severity.min_score())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(vars: &[(&str, &str)]) -> Result<TicketConfig, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        TicketConfig::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn nothing_set_means_no_jira_no_slack_and_defaults() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.jira, None);
+        assert_eq!(c.slack_secret_arn, None);
+        assert_eq!(c.member_role, "iamwatch-member");
+        assert_eq!(c.min_score().unwrap(), 70);
+    }
+
+    #[test]
+    fn jira_needs_project_and_secret() {
+        let base = ("IAMWATCH_JIRA_BASE_URL", "https://example.atlassian.net");
+        assert_eq!(
+            cfg(&[base]),
+            Err(ConfigError::Missing("IAMWATCH_JIRA_PROJECT"))
+        );
+        assert_eq!(
+            cfg(&[base, ("IAMWATCH_JIRA_PROJECT", "SEC")]),
+            Err(ConfigError::Missing("IAMWATCH_JIRA_SECRET_ARN"))
+        );
+        let c = cfg(&[
+            base,
+            ("IAMWATCH_JIRA_PROJECT", "SEC"),
+            (
+                "IAMWATCH_JIRA_SECRET_ARN",
+                "arn:aws:secretsmanager:us-east-1:1:secret:jira",
+            ),
+            (
+                "IAMWATCH_SLACK_SECRET_ARN",
+                "arn:aws:secretsmanager:us-east-1:1:secret:slack",
+            ),
+        ])
+        .unwrap();
+        let jira = c.jira.unwrap();
+        assert_eq!(jira.issue_type, "Task");
+        assert_eq!(jira.project, "SEC");
+        assert!(c.slack_secret_arn.is_some());
+    }
+
+    #[test]
+    fn half_configured_jira_is_an_error_naming_the_variable() {
+        let err = cfg(&[("IAMWATCH_JIRA_PROJECT", "SEC")]).unwrap_err();
+        assert!(err.to_string().contains("IAMWATCH_JIRA_PROJECT"), "{err}");
+        let err = cfg(&[("IAMWATCH_JIRA_BASE_URL", "example.atlassian.net")]).unwrap_err();
+        assert!(err.to_string().contains("IAMWATCH_JIRA_BASE_URL"), "{err}");
+        let err = cfg(&[("IAMWATCH_MEMBER_ROLE", "arn:aws:iam::1:role/x")]).unwrap_err();
+        assert!(err.to_string().contains("IAMWATCH_MEMBER_ROLE"), "{err}");
+    }
+
+    #[test]
+    fn the_threshold_comes_from_the_policy_file() {
+        let dir = std::env::temp_dir().join(format!("iamwatch-ticket-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("policy.toml");
+        std::fs::write(&file, "ticket_min_severity = \"MEDIUM\"\n").unwrap();
+        let c = cfg(&[("IAMWATCH_POLICY_FILE", file.to_str().unwrap())]).unwrap();
+        assert_eq!(c.min_score().unwrap(), 40);
+        std::fs::write(&file, "ticket_min_severity = \"SEVERE\"\n").unwrap();
+        let err = c.min_score().unwrap_err();
+        assert!(err.to_string().contains("IAMWATCH_POLICY_FILE"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

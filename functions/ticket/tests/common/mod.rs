@@ -1,0 +1,87 @@
+//! Shared by the ticket function's tests: batches of finding events as SQS delivers them from
+//! the FIFO queue, and a Security Hub stand-in for `BatchUpdateFindings`.
+#![allow(dead_code)]
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use iamwatch_core::finding_event::FindingEvent;
+use iamwatch_notify::testing::{Canned, RecordingServer};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{json, Value};
+
+pub const QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:iamwatch-tickets.fifo";
+
+/// The EventBridge envelope of a finding event, as the ticket rule delivers it to SQS.
+pub fn envelope(event: &FindingEvent) -> String {
+    json!({
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "IAM Watch Finding",
+        "source": "iamwatch",
+        "account": "123456789012",
+        "time": "2025-05-01T10:00:05Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": event,
+    })
+    .to_string()
+}
+
+/// One SQS record of the FIFO queue: message id, group (the finding id), body.
+pub fn message(id: &str, group: &str, body: &str) -> SqsMessage {
+    let mut m = SqsMessage::default();
+    m.message_id = Some(id.to_string());
+    m.body = Some(body.to_string());
+    m.receipt_handle = Some(format!("receipt-{id}"));
+    m.event_source = Some("aws:sqs".to_string());
+    m.event_source_arn = Some(QUEUE_ARN.to_string());
+    m.aws_region = Some("us-east-1".to_string());
+    m.attributes
+        .insert("MessageGroupId".to_string(), group.to_string());
+    m.attributes
+        .insert("MessageDeduplicationId".to_string(), format!("dedup-{id}"));
+    m
+}
+
+/// A batch of records, with a default context (no deadline).
+pub fn batch(records: Vec<SqsMessage>) -> LambdaEvent<SqsEvent> {
+    let mut event = SqsEvent::default();
+    event.records = records;
+    LambdaEvent::new(event, Context::default())
+}
+
+/// The message ids a batch response reports as failed.
+pub fn failed_ids(resp: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> {
+    resp.batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}
+
+/// Security Hub's `BatchUpdateFindings` (REST-JSON: `PATCH /findings/batchupdate`), answering
+/// every identifier as processed.
+pub async fn fake_security_hub() -> RecordingServer {
+    let server = RecordingServer::start().await.expect("bind");
+    server.route("PATCH", "/findings/batchupdate", |req| {
+        let ids = req.json()["FindingIdentifiers"].clone();
+        if !ids.is_array() {
+            return Canned::json(
+                400,
+                &json!({"__type": "InvalidInputException", "message": "FindingIdentifiers is required"}),
+            );
+        }
+        Canned::json(
+            200,
+            &json!({"ProcessedFindings": ids, "UnprocessedFindings": []}),
+        )
+    });
+    server
+}
+
+/// The JSON body of each `BatchUpdateFindings` call.
+pub fn batch_updates(server: &RecordingServer) -> Vec<Value> {
+    server
+        .requests_to("PATCH", "/findings/batchupdate")
+        .iter()
+        .map(|r| r.json())
+        .collect()
+}
