@@ -1,1 +1,70 @@
-//! End-to-end test support: moto server, fault-injecting proxy, HTTP test servers.
+//! End-to-end test support of iamwatch, shared by the tests of this package, the demo and
+//! other packages' tests (the ticket function's):
+//!
+//! - [`moto`]: a `moto_server` per test ([`moto::MotoServer`]), killed on drop, and SDK
+//!   configurations pointed at it ([`moto::sdk_config`]).
+//! - [`proxy`]: [`proxy::FaultProxy`], an HTTP proxy between the SDK and moto that answers
+//!   chosen operations with throttling, 5xx or access denied, in each protocol's error shape.
+//! - [`org`]: [`org::TestOrg`], an organization in moto: management account, OUs Prod and
+//!   Sandbox (and Security), member accounts, the central bus, queues and rules of the
+//!   security account.
+//! - [`events`]: CloudTrail-shaped EventBridge envelopes, one per rule (from `events/` when
+//!   the sample exists, built here otherwise).
+//! - [`runtime_api`]: a Lambda Runtime API served by the test, to run a compiled bootstrap.
+//! - [`sqs`]: SQS messages to the `LambdaEvent<SqsEvent>` a Lambda would get.
+
+pub mod events;
+pub mod moto;
+pub mod org;
+pub mod pipeline;
+pub mod proxy;
+pub mod runtime_api;
+pub mod sqs;
+
+/// Errors of the harness.
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    #[error("moto_server is not on PATH: install it with `pip install 'moto[server]'` (scripts/requirements-test.txt pins the version; scripts/test-all.sh installs it): {0}")]
+    MotoMissing(std::io::Error),
+    #[error("moto_server did not become ready on port {port} within {secs} s")]
+    MotoNotReady { port: u16, secs: u64 },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{context}: {message}")]
+    Aws { context: String, message: String },
+}
+
+impl HarnessError {
+    pub fn aws(context: impl Into<String>, e: impl std::fmt::Display) -> HarnessError {
+        HarnessError::Aws {
+            context: context.into(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Runs an async test body on a tokio runtime (2 worker threads) in a thread with a 64 MiB
+/// stack: the SDK's futures are large in debug builds and overflow a test thread's 2 MiB.
+/// A panic of the body is the test's panic.
+pub fn run<F, Fut>(body: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let handle = std::thread::Builder::new()
+        .name("e2e".to_string())
+        .stack_size(64 << 20)
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_stack_size(16 << 20)
+                .enable_all()
+                .build()
+                .unwrap_or_else(|e| panic!("tokio runtime: {e}"));
+            rt.block_on(body());
+        })
+        .unwrap_or_else(|e| panic!("test thread: {e}"));
+    if let Err(panic) = handle.join() {
+        std::panic::resume_unwind(panic);
+    }
+}

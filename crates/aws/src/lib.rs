@@ -1,1 +1,42 @@
-//! AWS adapters of iamwatch.
+//! AWS adapters of iamwatch: the implementations of the core's [`iamwatch_core::ports`] that
+//! talk to AWS, and the configuration of the Lambda functions.
+//!
+//! # Layout
+//!
+//! - [`config`]: the function configuration, read once from the environment and validated
+//!   (errors name the variable), and the SDK configuration (`AWS_ENDPOINT_URL` honoured, retries
+//!   with exponential backoff and jitter on throttling and 5xx).
+//! - [`accounts`]: [`accounts::AccountClients`], an SDK configuration per member account through
+//!   `sts:AssumeRole` of the member role, with the credentials cached until shortly before
+//!   they expire. The detect and ticket functions share it.
+//! - [`enrich`]: [`enrich::AwsEnricher`], the core's `Enricher` over Organizations and IAM, with a
+//!   TTL cache across warm invocations; failures become enrichment gaps, never errors.
+//! - [`org`]: reading the organization: one account's name, OU path and tags, and
+//!   [`org::snapshot`] for `iamwatch org snapshot`.
+//! - [`securityhub`]: [`securityhub::SecurityHubSink`], the core's `FindingSink`:
+//!   `BatchImportFindings` in the finding's account (fallback: the security account), and
+//!   `GetFindings` for the findings a resolving event ends.
+//! - [`asff`]: the core's ASFF [`iamwatch_core::Finding`] to and from the SDK's
+//!   `AwsSecurityFinding`.
+//! - [`eventbridge`]: [`eventbridge::EventBridgePublisher`], the core's `FindingPublisher`.
+//! - [`error`]: SDK errors to the core's `PortError`, with `retryable` set for throttling,
+//!   5xx, timeouts and connection failures.
+//! - `testing` (feature `testing`): `Memory*` doubles of the ports for handler tests.
+
+pub mod accounts;
+pub mod asff;
+mod cache;
+pub mod config;
+pub mod enrich;
+pub mod error;
+pub mod eventbridge;
+pub mod org;
+pub mod securityhub;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use accounts::AccountClients;
+pub use config::{Config, ConfigError};
+pub use enrich::AwsEnricher;
+pub use eventbridge::EventBridgePublisher;
+pub use securityhub::SecurityHubSink;

@@ -1,0 +1,206 @@
+//! `Memory*` doubles of the core's ports, for handler tests (feature `testing`). They keep
+//! what they are given in memory and fail on request, so tests can drive every branch of a
+//! handler without AWS.
+
+use iamwatch_core::enrich::{AccountInfo, Enrichment, UserDetails};
+use iamwatch_core::finding::Finding;
+use iamwatch_core::finding_event::FindingEvent;
+use iamwatch_core::ports::{Enricher, FileReport, FindingPublisher, FindingSink, PortError};
+use iamwatch_core::resolve::Resolution;
+use iamwatch_core::{evaluate, CloudTrailRecord, FindingContext, Policy, Verdict};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A retryable or permanent error for doubles to return.
+pub fn port_error(operation: &str, retryable: bool) -> PortError {
+    PortError {
+        operation: operation.to_string(),
+        message: if retryable {
+            "ThrottlingException (HTTP 400): Rate exceeded"
+        } else {
+            "AccessDenied (HTTP 403): denied"
+        }
+        .to_string(),
+        retryable,
+    }
+}
+
+/// Enrichment from maps: accounts by id, users by (account, name). An account or user not in
+/// the maps becomes a gap, as a lookup failure would.
+#[derive(Default)]
+pub struct MemoryEnricher {
+    pub accounts: Mutex<HashMap<String, AccountInfo>>,
+    pub users: Mutex<HashMap<(String, String), UserDetails>>,
+    /// Every call: (account, target user).
+    pub calls: Mutex<Vec<(String, Option<String>)>>,
+}
+
+impl MemoryEnricher {
+    pub fn with_account(self, id: &str, name: &str, ou_path: &[&str]) -> Self {
+        lock(&self.accounts).insert(
+            id.to_string(),
+            AccountInfo {
+                id: id.to_string(),
+                name: Some(name.to_string()),
+                ou_path: ou_path.iter().map(|s| s.to_string()).collect(),
+                tags: BTreeMap::new(),
+            },
+        );
+        self
+    }
+
+    pub fn with_user(self, account: &str, user: UserDetails) -> Self {
+        lock(&self.users).insert((account.to_string(), user.user_name.clone()), user);
+        self
+    }
+}
+
+impl Enricher for MemoryEnricher {
+    async fn enrich(&self, record: &CloudTrailRecord, target_user: Option<&str>) -> Enrichment {
+        let account = record.account_id().to_string();
+        lock(&self.calls).push((account.clone(), target_user.map(str::to_string)));
+        let mut e = Enrichment::default();
+        match lock(&self.accounts).get(&account) {
+            Some(a) => e.account = Some(a.clone()),
+            None => e
+                .gaps
+                .push(format!("organizations: account {account} unknown")),
+        }
+        if let Some(u) = target_user {
+            match lock(&self.users).get(&(account.clone(), u.to_string())) {
+                Some(d) => e.target_user = Some(d.clone()),
+                None => e.gaps.push(format!("iam: user {u} unknown in {account}")),
+            }
+        }
+        e
+    }
+}
+
+/// Findings by id, as Security Hub keeps them. `fail` makes filing of an id fail.
+#[derive(Default)]
+pub struct MemoryFindingSink {
+    pub findings: Mutex<BTreeMap<String, Finding>>,
+    /// Ids whose filing fails, with the error (kept until removed).
+    pub fail: Mutex<HashMap<String, PortError>>,
+    /// When set, `findings_ended_by` fails with it.
+    pub fail_lookup: Mutex<Option<PortError>>,
+    /// Number of `file` calls.
+    pub file_calls: Mutex<usize>,
+}
+
+impl MemoryFindingSink {
+    pub fn get(&self, id: &str) -> Option<Finding> {
+        lock(&self.findings).get(id).cloned()
+    }
+
+    pub fn all(&self) -> Vec<Finding> {
+        lock(&self.findings).values().cloned().collect()
+    }
+}
+
+impl crate::securityhub::FiledForm for MemoryFindingSink {
+    fn filed_form(&self, f: &Finding) -> Finding {
+        self.get(&f.id).unwrap_or_else(|| f.clone())
+    }
+}
+
+impl FindingSink for MemoryFindingSink {
+    async fn file(&self, findings: &[Finding]) -> FileReport {
+        *lock(&self.file_calls) += 1;
+        let fail = lock(&self.fail).clone();
+        let mut report = FileReport::default();
+        let mut store = lock(&self.findings);
+        for f in findings {
+            match fail.get(&f.id) {
+                Some(e) => report.failed.push((f.id.clone(), e.clone())),
+                None => {
+                    store.insert(f.id.clone(), f.clone());
+                    report.filed.push(f.id.clone());
+                }
+            }
+        }
+        report
+    }
+
+    async fn findings_ended_by(&self, resolution: &Resolution) -> Result<Vec<Finding>, PortError> {
+        if let Some(e) = lock(&self.fail_lookup).clone() {
+            return Err(e);
+        }
+        Ok(lock(&self.findings)
+            .values()
+            .filter(|f| resolution.ends(f))
+            .cloned()
+            .collect())
+    }
+}
+
+/// Finding events, in the order published. `fail` makes every publish fail.
+#[derive(Default)]
+pub struct MemoryPublisher {
+    pub events: Mutex<Vec<FindingEvent>>,
+    pub fail: Mutex<Option<PortError>>,
+}
+
+impl MemoryPublisher {
+    pub fn published(&self) -> Vec<FindingEvent> {
+        lock(&self.events).clone()
+    }
+}
+
+impl FindingPublisher for MemoryPublisher {
+    async fn publish(&self, events: &[FindingEvent]) -> Result<(), PortError> {
+        if let Some(e) = lock(&self.fail).clone() {
+            return Err(e);
+        }
+        lock(&self.events).extend(events.iter().cloned());
+        Ok(())
+    }
+}
+
+/// A CloudTrail `CreateUser` record: `admin` (an IAM user) creates `user` in `account`.
+pub fn create_user_record(account: &str, user: &str) -> CloudTrailRecord {
+    let detail = serde_json::json!({
+        "eventVersion": "1.08",
+        "eventTime": "2024-05-01T12:00:00Z",
+        "eventSource": "iam.amazonaws.com",
+        "eventName": "CreateUser",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.7",
+        "userIdentity": {
+            "type": "IAMUser",
+            "principalId": "AIDAEXAMPLE",
+            "arn": format!("arn:aws:iam::{account}:user/admin"),
+            "accountId": account,
+            "userName": "admin"
+        },
+        "requestParameters": {"userName": user},
+        "responseElements": {"user": {"userName": user, "arn": format!("arn:aws:iam::{account}:user/{user}")}},
+        "eventID": format!("evt-create-{account}-{user}"),
+        "eventType": "AwsApiCall",
+        "recipientAccountId": account
+    });
+    serde_json::from_value(detail).unwrap_or_else(|e| panic!("sample record: {e}"))
+}
+
+/// The `iam-user-created` finding of [`create_user_record`], with a known account name.
+pub fn sample_finding(account: &str, user: &str) -> Finding {
+    let r = create_user_record(account, user);
+    let policy = Policy::default();
+    let Verdict::Finding(d) = evaluate(&r, &policy) else {
+        panic!("sample record makes no finding");
+    };
+    let e = Enrichment {
+        account: Some(AccountInfo {
+            id: account.to_string(),
+            name: Some("sample".to_string()),
+            ou_path: vec!["Prod".to_string()],
+            tags: BTreeMap::new(),
+        }),
+        ..Enrichment::default()
+    };
+    iamwatch_core::engine::finding(&d, &r, &policy, &e, &FindingContext::default()).0
+}

@@ -1,0 +1,157 @@
+//! The compiled `bootstrap` binary under a Lambda Runtime API served by this test, against
+//! moto: the function as deployed.
+
+use aws_credential_types::provider::ProvideCredentials;
+use iamwatch_e2e::events;
+use iamwatch_e2e::moto::MotoServer;
+use iamwatch_e2e::org::TestOrg;
+use iamwatch_e2e::runtime_api::{Answer, RuntimeApi};
+use iamwatch_e2e::sqs;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BOOTSTRAP: &str = env!("CARGO_BIN_EXE_bootstrap");
+
+fn lambda_env(cmd: &mut Command, api: &str) {
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "iamwatch-detect")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/iamwatch-detect")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_REGION", "us-east-1")
+        .stdin(Stdio::null());
+}
+
+#[test]
+fn bootstrap_answers_a_batch_with_its_failed_messages() {
+    iamwatch_e2e::run(|| async move {
+        let moto = MotoServer::start().unwrap_or_else(|e| panic!("{e}"));
+        let org = TestOrg::create(&moto.endpoint())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let api = RuntimeApi::start().await.unwrap();
+        // What SQS delivers: one good envelope and one malformed body.
+        let env = events::build(
+            "admin-access-granted-to-user",
+            &org.prod.id,
+            "boot-user",
+            "AKIA0",
+        )
+        .unwrap();
+        let iam = aws_sdk_iam_client(&org.prod.sdk);
+        iam.create_user()
+            .user_name("boot-user")
+            .send()
+            .await
+            .unwrap();
+        let sec = &org.security.sdk;
+        sqs::send(sec, &org.events_queue_url, &env.to_string())
+            .await
+            .unwrap();
+        let bad = sqs::send(sec, &org.events_queue_url, "not an envelope")
+            .await
+            .unwrap();
+        let messages = sqs::receive(sec, &org.events_queue_url, 10).await.unwrap();
+        assert_eq!(messages.len(), 2);
+        let payload = serde_json::to_string(&sqs::sqs_event(
+            &messages,
+            "arn:aws:sqs:us-east-1:0:iamwatch-events",
+        ))
+        .unwrap();
+
+        let creds = sec
+            .credentials_provider()
+            .unwrap()
+            .provide_credentials()
+            .await
+            .unwrap();
+        let mut cmd = Command::new(BOOTSTRAP);
+        lambda_env(&mut cmd, &api.address());
+        cmd.env("AWS_ENDPOINT_URL", moto.endpoint())
+            .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+            .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
+            .env(
+                "AWS_SESSION_TOKEN",
+                creds.session_token().unwrap_or_default(),
+            )
+            .env("IAMWATCH_EVENT_BUS", iamwatch_e2e::org::BUS)
+            .env("IAMWATCH_ORG_ROLE_ARN", org.org_role_arn())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let started = Instant::now();
+        let mut child = cmd.spawn().unwrap();
+        api.invoke(payload);
+        let answer = api.answer(Duration::from_secs(60)).await;
+        let cold_start = api.first_poll().map(|t| t.duration_since(started));
+        let _ = child.kill();
+        let output = child.wait_with_output().unwrap();
+        let logs = String::from_utf8_lossy(&output.stdout);
+        eprintln!("cold start to first poll: {cold_start:?}");
+        let Some(Answer::Response { request_id, body }) = answer else {
+            panic!("no response: {answer:?}\n{logs}");
+        };
+        assert_eq!(request_id, "req-0");
+        let resp: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            resp["batchItemFailures"],
+            serde_json::json!([{"itemIdentifier": bad}])
+        );
+        // The finding landed in the member account; logs are JSON, with EMF metrics among them.
+        let findings = sh_ids(&org.prod.sdk).await;
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert!(findings[0].starts_with(&format!(
+            "iamwatch/{}/admin-access-granted-to-user/boot-user",
+            org.prod.id
+        )));
+        let lines: Vec<serde_json::Value> = logs
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        assert!(
+            lines.iter().any(
+                |l| l["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "iamwatch"
+                    && l["Events"] == 2
+            ),
+            "{logs}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l["fields"]["message"] == "rejected envelope"),
+            "{logs}"
+        );
+    });
+}
+
+#[test]
+fn bootstrap_without_its_bus_exits_naming_the_variable() {
+    let mut cmd = Command::new(BOOTSTRAP);
+    lambda_env(&mut cmd, "127.0.0.1:9");
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success());
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("IAMWATCH_EVENT_BUS"), "{all}");
+}
+
+fn aws_sdk_iam_client(sdk: &aws_config::SdkConfig) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(sdk)
+}
+
+async fn sh_ids(sdk: &aws_config::SdkConfig) -> Vec<String> {
+    let out = aws_sdk_securityhub::Client::new(sdk)
+        .get_findings()
+        .send()
+        .await
+        .unwrap();
+    out.findings()
+        .iter()
+        .filter_map(|f| f.id().map(str::to_string))
+        .collect()
+}

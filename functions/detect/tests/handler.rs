@@ -1,0 +1,277 @@
+//! The detect handler with the Memory doubles: every branch of the per-message pipeline.
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use iamwatch_aws::testing::{port_error, MemoryEnricher, MemoryFindingSink, MemoryPublisher};
+use iamwatch_core::finding::{fields, RecordState};
+use iamwatch_core::{FindingContext, Label, Policy};
+use iamwatch_detect::{handler, process_batch, Detector, Metrics};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{json, Value};
+
+const ACCOUNT: &str = "111122223333";
+
+fn detector(policy: Policy) -> Detector<MemoryEnricher, MemoryFindingSink, MemoryPublisher> {
+    Detector {
+        enricher: MemoryEnricher::default().with_account(ACCOUNT, "payments-prod", &["Prod"]),
+        sink: MemoryFindingSink::default(),
+        publisher: MemoryPublisher::default(),
+        policy,
+        ctx: FindingContext::default(),
+    }
+}
+
+fn envelope(event_id: &str, event_name: &str, params: Value) -> Value {
+    json!({
+        "version": "0", "id": format!("env-{event_id}"),
+        "detail-type": "AWS API Call via CloudTrail", "source": "aws.iam",
+        "account": ACCOUNT, "time": "2026-11-02T12:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": {
+            "eventVersion": "1.09", "eventTime": "2026-11-02T12:00:00Z",
+            "eventSource": "iam.amazonaws.com", "eventName": event_name, "awsRegion": "us-east-1",
+            "sourceIPAddress": "198.51.100.23",
+            "userIdentity": {"type": "IAMUser", "userName": "it-admin", "accountId": ACCOUNT,
+                "arn": format!("arn:aws:iam::{ACCOUNT}:user/it-admin"), "principalId": "AIDAX"},
+            "requestParameters": params, "responseElements": null,
+            "eventID": event_id, "eventType": "AwsApiCall", "recipientAccountId": ACCOUNT
+        }
+    })
+}
+
+fn msg(id: &str, body: &str) -> SqsMessage {
+    let mut m = SqsMessage::default();
+    m.message_id = Some(id.to_string());
+    m.body = Some(body.to_string());
+    m
+}
+
+fn failed_ids(r: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> {
+    r.batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn finding_is_enriched_filed_and_published() {
+    let d = detector(Policy::default());
+    let body = envelope("e1", "CreateUser", json!({"userName": "mallory"})).to_string();
+    let mut event = SqsEvent::default();
+    event.records.push(msg("m1", &body));
+    let resp = handler(&d, LambdaEvent::new(event, Context::default()))
+        .await
+        .unwrap();
+    assert!(resp.batch_item_failures.is_empty());
+    let id = format!("iamwatch/{ACCOUNT}/iam-user-created/mallory");
+    let f = d.sink.get(&id).expect("filed");
+    assert_eq!(f.field(fields::ACCOUNT_NAME), Some("payments-prod"));
+    assert_eq!(f.field(fields::OU_PATH), Some("Prod"));
+    let events = d.publisher.published();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].finding_id, id);
+    assert_eq!(events[0].account_name.as_deref(), Some("payments-prod"));
+    assert_eq!(events[0].record_state, RecordState::Active);
+    assert_eq!(events[0].finding, f);
+    assert_eq!(
+        *d.enricher.calls.lock().unwrap(),
+        vec![(ACCOUNT.to_string(), Some("mallory".to_string()))]
+    );
+}
+
+#[tokio::test]
+async fn malformed_and_forged_messages_fail_alone() {
+    let d = detector(Policy::default());
+    let good = |i: usize| {
+        envelope(
+            &format!("g{i}"),
+            "CreateUser",
+            json!({"userName": format!("u{i}")}),
+        )
+        .to_string()
+    };
+    let mut forged = envelope("f1", "CreateUser", json!({"userName": "x"}));
+    forged["account"] = json!("999999999999");
+    let mut wrong_source = envelope("f2", "CreateUser", json!({"userName": "y"}));
+    wrong_source["detail"]["eventSource"] = json!("ec2.amazonaws.com");
+    let mut out_of_scope = envelope("o1", "RunInstances", json!({}));
+    out_of_scope["source"] = json!("aws.ec2");
+    out_of_scope["detail"]["eventSource"] = json!("ec2.amazonaws.com");
+    let batch = vec![
+        msg("ok-1", &good(1)),
+        msg("malformed", "{not json"),
+        msg("ok-2", &good(2)),
+        msg("forged", &forged.to_string()),
+        msg("wrong-source", &wrong_source.to_string()),
+        msg("out-of-scope", &out_of_scope.to_string()),
+        msg("ok-3", &good(3)),
+    ];
+    let (resp, m) = process_batch(&d, &batch).await;
+    assert_eq!(
+        failed_ids(&resp),
+        vec!["malformed", "forged", "wrong-source"]
+    );
+    assert_eq!(m.rejected_envelopes, 3);
+    assert_eq!(m.events, 7);
+    assert_eq!(m.failed, 3);
+    assert_eq!(d.sink.all().len(), 3);
+    assert_eq!(d.publisher.published().len(), 3);
+}
+
+#[tokio::test]
+async fn same_event_three_times_in_a_batch_is_filed_once() {
+    let d = detector(Policy::default());
+    let body = envelope("dup", "CreateUser", json!({"userName": "eve"})).to_string();
+    let batch = vec![msg("a", &body), msg("b", &body), msg("c", &body)];
+    let (resp, m) = process_batch(&d, &batch).await;
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(m.duplicates, 2);
+    assert_eq!(*d.sink.file_calls.lock().unwrap(), 1);
+    assert_eq!(d.publisher.published().len(), 1);
+    // Redelivered in a later batch: the same id, updated in place.
+    let (resp, _) = process_batch(&d, &[msg("d", &body)]).await;
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(d.sink.all().len(), 1);
+}
+
+#[tokio::test]
+async fn resolving_event_archives_the_finding_it_ends() {
+    let d = detector(Policy::default());
+    let create = envelope("c1", "CreateUser", json!({"userName": "temp"})).to_string();
+    let other = envelope("c2", "CreateUser", json!({"userName": "keep"})).to_string();
+    let delete = envelope("d1", "DeleteUser", json!({"userName": "temp"})).to_string();
+    let (resp, m) = process_batch(
+        &d,
+        &[msg("1", &create), msg("2", &other), msg("3", &delete)],
+    )
+    .await;
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(m.archived, 1);
+    let temp = d
+        .sink
+        .get(&format!("iamwatch/{ACCOUNT}/iam-user-created/temp"))
+        .unwrap();
+    assert_eq!(temp.record_state, RecordState::Archived);
+    assert!(temp
+        .field(fields::RESOLVED_BY)
+        .unwrap()
+        .starts_with("DeleteUser d1"));
+    let keep = d
+        .sink
+        .get(&format!("iamwatch/{ACCOUNT}/iam-user-created/keep"))
+        .unwrap();
+    assert_eq!(keep.record_state, RecordState::Active);
+    let last = d.publisher.published().pop().unwrap();
+    assert_eq!(last.record_state, RecordState::Archived);
+}
+
+#[tokio::test]
+async fn failures_fail_only_their_message() {
+    let d = detector(Policy::default());
+    let bad_id = format!("iamwatch/{ACCOUNT}/iam-user-created/bad");
+    d.sink.fail.lock().unwrap().insert(
+        bad_id.clone(),
+        port_error("securityhub:BatchImportFindings", true),
+    );
+    let batch = vec![
+        msg(
+            "ok",
+            &envelope("e1", "CreateUser", json!({"userName": "ok"})).to_string(),
+        ),
+        msg(
+            "bad",
+            &envelope("e2", "CreateUser", json!({"userName": "bad"})).to_string(),
+        ),
+    ];
+    let (resp, m) = process_batch(&d, &batch).await;
+    assert_eq!(failed_ids(&resp), vec!["bad"]);
+    assert_eq!(m.findings.values().sum::<u64>(), 1);
+    assert!(d.sink.get(&bad_id).is_none());
+
+    // A publish failure fails the message too; the redelivery files the same id again.
+    *d.publisher.fail.lock().unwrap() = Some(port_error("events:PutEvents", true));
+    let (resp, _) = process_batch(&d, &batch[..1]).await;
+    assert_eq!(failed_ids(&resp), vec!["ok"]);
+    *d.publisher.fail.lock().unwrap() = None;
+    let (resp, _) = process_batch(&d, &batch[..1]).await;
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(d.sink.all().len(), 1);
+
+    // A resolution whose lookup fails is retried too.
+    *d.sink.fail_lookup.lock().unwrap() = Some(port_error("securityhub:GetFindings", true));
+    let del = envelope("d9", "DeleteUser", json!({"userName": "ok"})).to_string();
+    let (resp, _) = process_batch(&d, &[msg("del", &del)]).await;
+    assert_eq!(failed_ids(&resp), vec!["del"]);
+}
+
+#[tokio::test]
+async fn suppressed_and_partially_enriched_events_are_counted() {
+    let policy = Policy::from_toml(
+        "[[suppress]]\nrule = \"iam-user-created\"\nuser = \"break-glass\"\nreason = \"vending\"\n",
+        "policy.toml",
+    )
+    .unwrap();
+    let d = detector(policy);
+    let suppressed = envelope("s1", "CreateUser", json!({"userName": "break-glass"})).to_string();
+    let mut unknown_account = envelope("u1", "CreateUser", json!({"userName": "zed"}));
+    unknown_account["account"] = json!("444455556666");
+    unknown_account["detail"]["recipientAccountId"] = json!("444455556666");
+    let (resp, m) = process_batch(
+        &d,
+        &[
+            msg("s", &suppressed),
+            msg("u", &unknown_account.to_string()),
+        ],
+    )
+    .await;
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(m.suppressed, 1);
+    assert_eq!(m.enrichment_failures, 1);
+    let f = d
+        .sink
+        .get("iamwatch/444455556666/iam-user-created/zed")
+        .expect("filed with gaps");
+    assert!(f.field(fields::ENRICHMENT).unwrap().starts_with("partial"));
+    assert_eq!(d.sink.all().len(), 1);
+}
+
+#[test]
+fn emf_lines_declare_their_metrics() {
+    let mut m = Metrics {
+        events: 3,
+        suppressed: 1,
+        rejected_envelopes: 1,
+        ..Metrics::default()
+    };
+    m.findings.insert(Label::High, 2);
+    let lines = m.emf_lines(1_700_000_000_000);
+    assert_eq!(lines.len(), 2);
+    let main: Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(
+        main["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+        "iamwatch"
+    );
+    assert_eq!(main["Events"], 3);
+    assert_eq!(main["Findings"], 2);
+    assert_eq!(main["RejectedEnvelopes"], 1);
+    let names: Vec<&str> = main["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Name"].as_str().unwrap())
+        .collect();
+    for n in [
+        "Events",
+        "Findings",
+        "Suppressed",
+        "EnrichmentFailures",
+        "RejectedEnvelopes",
+    ] {
+        assert!(names.contains(&n), "{n}");
+    }
+    let by_label: Value = serde_json::from_str(&lines[1]).unwrap();
+    assert_eq!(by_label["Label"], "HIGH");
+    assert_eq!(by_label["Findings"], 2);
+    assert_eq!(
+        by_label["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0],
+        json!(["Function", "Label"])
+    );
+}
