@@ -22,8 +22,9 @@
 //! twice. A Slack failure fails the message too; its redelivery comments on the issue and posts.
 //!
 //! A message is started only while [`Ticketer::message_budget`] of the invocation's time is
-//! left; the rest are failed unprocessed, so a timeout never redelivers a whole batch whose
-//! first messages were already posted to Slack.
+//! left, and cut off [`DEADLINE_MARGIN`] before the deadline; the rest are failed unprocessed,
+//! so a Lambda timeout never redelivers a whole batch whose first messages were already posted
+//! to Slack.
 //!
 //! FIFO order is kept per message group: once a message of a group fails, the later messages of
 //! that group in the batch are failed unprocessed (the Lambda contract for FIFO sources); other
@@ -57,9 +58,13 @@ pub struct Ticketer<T, N, W> {
     pub message_budget: Duration,
 }
 
-/// The default [`Ticketer::message_budget`]: what one message takes at worst with the
-/// notifiers' Lambda retry policy ([`lambda_retry_policy`]) and the SDK's retries.
-pub const DEFAULT_MESSAGE_BUDGET: Duration = Duration::from_secs(60);
+/// The default [`Ticketer::message_budget`]: what one message takes in a bad case (a retry or
+/// two of each call) with the notifiers' Lambda retry policy ([`lambda_retry_policy`]).
+pub const DEFAULT_MESSAGE_BUDGET: Duration = Duration::from_secs(30);
+
+/// A message still running this close to the deadline is cut off and failed, so the
+/// invocation answers before Lambda times it out.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(3);
 
 /// The notifiers' retry policy in the Lambda: 3 attempts of at most 5 s each, waits of at most
 /// 5 s (a longer `Retry-After` fails the message for a later redelivery).
@@ -203,10 +208,22 @@ pub async fn handler<T: TicketSink, N: Notifier, W: TicketWriteBack>(
             true
         } else {
             let body = message.body.as_deref().unwrap_or("");
-            let result = ticketer
-                .process_message(body)
-                .instrument(span.clone())
-                .await;
+            let work = ticketer.process_message(body).instrument(span.clone());
+            let result = match time_left(event.context.deadline) {
+                None => work.await,
+                Some(left) => {
+                    let limit = left.saturating_sub(DEADLINE_MARGIN);
+                    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+                        Err(MessageError::Port(PortError {
+                            operation: "ticket".to_string(),
+                            message: format!(
+                                "cut off {DEADLINE_MARGIN:?} before the invocation deadline"
+                            ),
+                            retryable: true,
+                        }))
+                    })
+                }
+            };
             span.in_scope(|| match result {
                 Ok(Outcome::Done { ticket }) => {
                     tracing::info!(

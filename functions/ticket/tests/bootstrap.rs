@@ -1,0 +1,147 @@
+//! The compiled ticket binary run as Lambda runs it: under a Lambda Runtime API served by the
+//! test, with its configuration from the environment, its secrets in moto's Secrets Manager,
+//! the member role assumed through moto's STS, Security Hub on an HTTP test server, and Jira
+//! and Slack fakes.
+
+mod common;
+
+use common::{envelope, fake_security_hub, message};
+use iamwatch_e2e::moto::{management_credentials, sdk_config, MotoServer};
+use iamwatch_e2e::runtime_api::{Answer, RuntimeApi};
+use iamwatch_notify::testing::{sample_event, FakeJira, FakeSlack};
+use serde_json::json;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_iamwatch-ticket");
+const A: &str = "iamwatch/111122223333/iam-user-created/backdoor";
+
+fn lambda_env(cmd: &mut Command, api: &str) {
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "iamwatch-ticket")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/iamwatch-ticket")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_REGION", "us-east-1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bootstrap_tickets_a_batch_under_the_runtime_api() {
+    let moto = MotoServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let sdk = sdk_config(&moto.endpoint(), management_credentials()).await;
+    let jira = FakeJira::start().await.unwrap();
+    let slack = FakeSlack::start().await.unwrap();
+    let hub = fake_security_hub().await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let mut arns = Vec::new();
+    for (name, value) in [
+        (
+            "iamwatch/jira",
+            json!({"email": "sec@example.com", "api_token": "tok-123"}),
+        ),
+        (
+            "iamwatch/slack",
+            json!({"webhook_url": slack.webhook_url()}),
+        ),
+    ] {
+        let out = secrets
+            .create_secret()
+            .name(name)
+            .secret_string(value.to_string())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateSecret {name}: {e:?}"));
+        arns.push(out.arn().unwrap().to_string());
+    }
+
+    let api = RuntimeApi::start().await.unwrap();
+    let mut batch = aws_lambda_events::event::sqs::SqsEvent::default();
+    batch.records = vec![
+        message("good", A, &envelope(&sample_event(A, 85))),
+        message("bad", "other-group", "{\"source\": \"iamwatch\""),
+    ];
+    let payload = serde_json::to_string(&batch).unwrap();
+
+    let mut cmd = Command::new(BIN);
+    lambda_env(&mut cmd, &api.address());
+    cmd.env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("AWS_ENDPOINT_URL_SECURITYHUB", hub.url())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("IAMWATCH_JIRA_BASE_URL", jira.url())
+        .env("IAMWATCH_JIRA_PROJECT", "SEC")
+        .env("IAMWATCH_JIRA_SECRET_ARN", &arns[0])
+        .env("IAMWATCH_SLACK_SECRET_ARN", &arns[1])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    api.invoke(payload);
+    let answer = api.answer(Duration::from_secs(60)).await;
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    let logs = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let Some(Answer::Response { request_id, body }) = answer else {
+        panic!("no response: {answer:?}\n{logs}");
+    };
+    assert_eq!(request_id, "req-0");
+    let resp: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        resp["batchItemFailures"],
+        json!([{"itemIdentifier": "bad"}]),
+        "{logs}"
+    );
+
+    let issues = jira.issues();
+    assert_eq!(issues.len(), 1, "{logs}");
+    assert_eq!(
+        issues[0].fields["summary"],
+        "IAM user backdoor created in payments-prod"
+    );
+    assert_eq!(slack.messages().len(), 1);
+    let updates = hub.requests_to("PATCH", "/findings/batchupdate");
+    assert_eq!(updates.len(), 1, "{logs}");
+    assert_eq!(updates[0].json()["Workflow"]["Status"], "NOTIFIED");
+
+    // JSON logs, one span per message; no secret in them.
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["message_id"] == "bad" && l["level"] == "ERROR"),
+        "{logs}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["finding_id"] == A && l["fields"]["message"] == "finding ticketed"),
+        "{logs}"
+    );
+    assert!(!logs.contains("tok-123"), "{logs}");
+    assert!(!logs.contains(FakeSlack::PATH), "{logs}");
+}
+
+#[test]
+fn the_bootstrap_with_half_a_jira_configuration_exits_naming_the_variable() {
+    let mut cmd = Command::new(BIN);
+    lambda_env(&mut cmd, "127.0.0.1:9");
+    cmd.env("IAMWATCH_JIRA_BASE_URL", "https://example.atlassian.net");
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success());
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("IAMWATCH_JIRA_PROJECT"), "{all}");
+}
