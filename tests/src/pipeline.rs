@@ -77,6 +77,10 @@ impl Pipeline {
         let sec = &self.org.security.sdk;
         let url = &self.org.events_queue_url;
         let messages = sqs::receive(sec, url, 10).await?;
+        if messages.is_empty() {
+            // Lambda never invokes with an empty batch.
+            return Ok((SqsBatchResponse::default(), messages));
+        }
         let event = sqs::sqs_event(
             &messages,
             "arn:aws:sqs:us-east-1:000000000000:iamwatch-events",
