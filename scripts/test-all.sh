@@ -19,7 +19,7 @@ step "cargo test (unit, golden, end-to-end against moto)"
 cargo test --workspace --locked
 
 # Checks of the other parts; each area owns its script.
-for check in scripts/check-asff.sh runbooks/check.sh cdk/ci.sh; do
+for check in scripts/check-asff.sh scripts/check-org-snapshot.sh runbooks/check.sh cdk/ci.sh; do
   if [ -x "$check" ]; then
     step "$check"
     "$check"

@@ -2,10 +2,14 @@
 //!
 //! - `scan`: read historical CloudTrail logs and print scored findings ([`scan`], [`output`]).
 //! - `rules`: list the rules, factors and the CloudTrail event names iamwatch reads.
+//! - `org snapshot` (cargo feature `aws`): write the organization's accounts, names and OU paths
+//!   for `scan --org` ([`org`]).
 //!
 //! Exit status: 0 done; 1 a finding reached `--fail-on`; 2 an input or usage error (an unreadable
 //! file, a bad record, a bad policy file): the rest of the scan still ran.
 
+#[cfg(feature = "aws")]
+mod org;
 mod output;
 mod scan;
 
@@ -43,6 +47,11 @@ enum Command {
         #[arg(long)]
         event_names: bool,
     },
+    /// The organization (needs AWS credentials of the management account or of a role with
+    /// Organizations reads, such as iamwatch-org-reader).
+    #[cfg(feature = "aws")]
+    #[command(subcommand)]
+    Org(org::OrgCommand),
 }
 
 #[derive(clap::Args)]
@@ -103,6 +112,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
         Command::Rules { event_names } => output::rules(event_names).map(|_| 0),
+        #[cfg(feature = "aws")]
+        Command::Org(cmd) => org::run(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),
