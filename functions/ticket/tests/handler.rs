@@ -255,3 +255,43 @@ async fn messages_are_not_started_when_the_invocation_is_nearly_out_of_time() {
     assert_eq!(failed_ids(&resp), ["m1"]);
     assert!(jira(&t).tickets().is_empty());
 }
+
+/// A Slack that never answers in time.
+struct HangingNotifier;
+
+impl iamwatch_core::ports::Notifier for HangingNotifier {
+    async fn notify(
+        &self,
+        _event: &iamwatch_core::finding_event::FindingEvent,
+        _ticket: Option<&TicketRef>,
+    ) -> Result<(), PortError> {
+        tokio::time::sleep(Duration::from_secs(300)).await;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_message_still_running_near_the_deadline_is_cut_off_and_failed() {
+    let t = Ticketer {
+        jira: Some(MemoryTicketSink::default()),
+        slack: Some(HangingNotifier),
+        write_back: MemoryWriteBack::default(),
+        min_score: 70,
+        message_budget: Duration::from_secs(1),
+    };
+    let mut event = batch(vec![message("m1", A, &envelope(&sample_event(A, 85)))]);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    event.context.deadline = now_ms + 4_500;
+    let started = std::time::Instant::now();
+    let resp = handler(&t, event).await.unwrap();
+    assert_eq!(failed_ids(&resp), ["m1"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(t.jira.as_ref().unwrap().tickets().len(), 1);
+}
