@@ -14,6 +14,7 @@ cargo fmt --all -- --check
 
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p iamwatch-cli --features aws --all-targets --locked -- -D warnings
 
 step "cargo test (unit, golden, end-to-end against moto)"
 cargo test --workspace --locked
