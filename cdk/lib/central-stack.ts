@@ -15,7 +15,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IamwatchConfig, TICKET_MIN_SCORE } from './config';
 import { RustFunction } from './constructs/rust-function';
-import { functionCode, functionCodeWithPolicy } from './lambda-package';
+import { functionCodeWithPolicy } from './lambda-package';
 import {
   BUS_NAME,
   DETECT_FUNCTION_NAME,
@@ -41,7 +41,9 @@ import {
 export const DETECT_TIMEOUT = Duration.seconds(60);
 export const DETECT_BATCH_SIZE = 10;
 export const DETECT_BATCHING_WINDOW = Duration.seconds(5);
-export const TICKET_TIMEOUT = Duration.seconds(60);
+// The ticket function starts a message only with 30 s of the invocation left and stops 3 s
+// before the deadline, so a timeout never redelivers a message already posted to Slack.
+export const TICKET_TIMEOUT = Duration.seconds(120);
 export const TICKET_BATCH_SIZE = 5;
 export const MAX_RECEIVE_COUNT = 5;
 /** Oldest message age at which the pipeline is considered stuck. */
@@ -195,12 +197,17 @@ export class CentralStack extends Stack {
       ],
     });
 
-    const ticketEnv: Record<string, string> = { IAMWATCH_MEMBER_ROLE: MEMBER_ROLE_NAME };
+    // The ticket function reads the same policy file: its ticket_min_severity is checked again
+    // there, in case the rule and the policy ever disagree.
+    const ticketEnv: Record<string, string> = {
+      IAMWATCH_MEMBER_ROLE: MEMBER_ROLE_NAME,
+      IAMWATCH_POLICY_FILE: POLICY_FILE_IN_PACKAGE,
+    };
     this.ticket = new RustFunction(this, 'Ticket', {
       functionName: TICKET_FUNCTION_NAME,
       roleName: TICKET_ROLE_NAME,
       description: 'iamwatch: urgent findings -> Jira issue and Slack message',
-      code: functionCode(config.lambdaAssetDir, TICKET_PACKAGE),
+      code: functionCodeWithPolicy(config.lambdaAssetDir, TICKET_PACKAGE, config.policyFile, Stage.of(this)!.outdir),
       timeout: TICKET_TIMEOUT,
       environment: ticketEnv,
       logRetention,

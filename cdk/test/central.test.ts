@@ -156,15 +156,18 @@ describe('functions', () => {
     assert.deepEqual(esm.Properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
   });
 
-  test('the detect package holds the bootstrap and the configured policy file as policy.toml', () => {
-    const hash = String(detect.Properties.Code.S3Key).replace(/\.zip$/, '');
-    const assetDir = path.join(built.app.outdir, `asset.${hash}`);
-    assert.deepEqual(fs.readdirSync(assetDir).sort(), ['bootstrap', 'policy.toml']);
-    assert.equal(
-      fs.readFileSync(path.join(assetDir, 'policy.toml'), 'utf8'),
-      fs.readFileSync(path.join(__dirname, '..', 'policy.toml'), 'utf8'),
-    );
-    assert.ok(fs.statSync(path.join(assetDir, 'bootstrap')).mode & 0o100, 'bootstrap is executable');
+  test('the detect and ticket packages hold their bootstrap and the configured policy file as policy.toml', () => {
+    for (const fn of [detect, ticket]) {
+      const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
+      const assetDir = path.join(built.app.outdir, `asset.${hash}`);
+      assert.deepEqual(fs.readdirSync(assetDir).sort(), ['bootstrap', 'policy.toml']);
+      assert.equal(
+        fs.readFileSync(path.join(assetDir, 'policy.toml'), 'utf8'),
+        fs.readFileSync(path.join(__dirname, '..', 'policy.toml'), 'utf8'),
+      );
+      assert.ok(fs.statSync(path.join(assetDir, 'bootstrap')).mode & 0o100, 'bootstrap is executable');
+    }
+    assert.notEqual(detect.Properties.Code.S3Key, ticket.Properties.Code.S3Key);
   });
 
   test('a different policy file changes the detect package', () => {
@@ -239,6 +242,7 @@ describe('secrets', () => {
     const [slackId] = onlyResource(t, 'AWS::SecretsManager::Secret', { Name: 'iamwatch/slack' });
     assert.deepEqual(ticket.Properties.Environment.Variables, {
       IAMWATCH_MEMBER_ROLE: 'iamwatch-member',
+      IAMWATCH_POLICY_FILE: '/var/task/policy.toml',
       IAMWATCH_JIRA_BASE_URL: 'https://example.atlassian.net',
       IAMWATCH_JIRA_PROJECT: 'SEC',
       IAMWATCH_JIRA_SECRET_ARN: { Ref: jiraId },
@@ -257,7 +261,7 @@ describe('secrets', () => {
     other.resourceCountIs('AWS::SecretsManager::Secret', 0);
     other.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'iamwatch-ticket',
-      Environment: { Variables: { IAMWATCH_MEMBER_ROLE: 'iamwatch-member' } },
+      Environment: { Variables: { IAMWATCH_MEMBER_ROLE: 'iamwatch-member', IAMWATCH_POLICY_FILE: '/var/task/policy.toml' } },
     });
   });
 });
