@@ -62,3 +62,48 @@ where
         retryable,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_iam::operation::get_user::GetUserError;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn service(status: u16, code: &str) -> SdkError<GetUserError, Response> {
+        let err = GetUserError::generic(ErrorMetadata::builder().code(code).message("m").build());
+        let raw = Response::new(
+            StatusCode::try_from(status).unwrap_or_else(|e| panic!("{e}")),
+            SdkBody::empty(),
+        );
+        SdkError::service_error(err, raw)
+    }
+
+    #[test]
+    fn throttling_5xx_and_transport_errors_are_retryable() {
+        for (status, code, retryable) in [
+            (400, "Throttling", true),
+            (400, "ThrottlingException", true),
+            (429, "TooManyRequestsException", true),
+            (500, "InternalFailure", true),
+            (503, "ServiceUnavailable", true),
+            (403, "AccessDenied", false),
+            (404, "NoSuchEntity", false),
+            (400, "ValidationException", false),
+        ] {
+            let e = port_error("iam:GetUser", &service(status, code));
+            assert_eq!(e.retryable, retryable, "{status} {code}");
+            assert!(e.message.starts_with(code), "{}", e.message);
+            assert_eq!(e.operation, "iam:GetUser");
+        }
+        let timeout: SdkError<GetUserError, Response> = SdkError::timeout_error("slow");
+        assert!(port_error("x", &timeout).retryable);
+        let construction: SdkError<GetUserError, Response> =
+            SdkError::construction_failure("bad input");
+        assert!(!port_error("x", &construction).retryable);
+        assert_eq!(code(&service(403, "AccessDenied")), Some("AccessDenied"));
+        assert!(is_access_denied("AccessDeniedException"));
+        assert!(!is_access_denied("Throttling"));
+    }
+}

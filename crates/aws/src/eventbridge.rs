@@ -91,11 +91,21 @@ impl EventBridgePublisher {
                 });
             }
             tracing::warn!(failed = failed.len(), error = %failed[0].1, "sending failed entries again");
-            tokio::time::sleep(Duration::from_millis(100 << send)).await;
+            tokio::time::sleep(backoff(send)).await;
             entries = failed.into_iter().map(|(e, _)| e).collect();
         }
         Ok(())
     }
+}
+
+/// Exponential backoff with full jitter: a random wait up to 100 ms * 2^send.
+fn backoff(send: u32) -> Duration {
+    let cap = 100u64 << send.min(6);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos() as u64)
+        .unwrap_or(0);
+    Duration::from_millis(nanos % (cap + 1))
 }
 
 impl FindingPublisher for EventBridgePublisher {

@@ -126,6 +126,105 @@ fn bootstrap_answers_a_batch_with_its_failed_messages() {
     });
 }
 
+/// Measurement for `docs/benchmarks-pipeline.md`: the binary named by `IAMWATCH_BOOTSTRAP`
+/// (default: this build's), cold start to its first poll of the Runtime API, and its peak RSS
+/// (`VmHWM`) after a batch of 10 messages against moto. Run with
+/// `IAMWATCH_BOOTSTRAP=target/release/bootstrap cargo test -p iamwatch-detect --test bootstrap
+/// -- --ignored --nocapture`.
+#[test]
+#[ignore = "measurement; run on demand"]
+fn measure_cold_start_and_peak_rss() {
+    iamwatch_e2e::run(|| async {
+        let binary = std::env::var("IAMWATCH_BOOTSTRAP").unwrap_or_else(|_| BOOTSTRAP.to_string());
+        let moto = MotoServer::start().unwrap_or_else(|e| panic!("{e}"));
+        let org = TestOrg::create(&moto.endpoint())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let sec = &org.security.sdk;
+        let rules = [
+            "iam-user-created",
+            "access-key-created-for-other-user",
+            "admin-access-granted-to-user",
+            "console-password-created",
+            "user-permissions-changed",
+        ];
+        for i in 0..10 {
+            let user = format!("bench-{i}");
+            org.create_user(&org.prod, &user).await.unwrap();
+            let env = events::build(
+                rules[i % rules.len()],
+                &org.prod.id,
+                &user,
+                &format!("AKIABENCH{i:011}"),
+            )
+            .unwrap();
+            sqs::send(sec, &org.events_queue_url, &env.to_string())
+                .await
+                .unwrap();
+        }
+        let messages = sqs::receive(sec, &org.events_queue_url, 10).await.unwrap();
+        assert_eq!(messages.len(), 10);
+        let payload =
+            serde_json::to_string(&sqs::sqs_event(&messages, "arn:aws:sqs:us-east-1:0:q")).unwrap();
+        let creds = sec
+            .credentials_provider()
+            .unwrap()
+            .provide_credentials()
+            .await
+            .unwrap();
+        let mut cold = Vec::new();
+        let mut rss = Vec::new();
+        for _ in 0..5 {
+            let api = RuntimeApi::start().await.unwrap();
+            let mut cmd = Command::new(&binary);
+            lambda_env(&mut cmd, &api.address());
+            cmd.env("AWS_ENDPOINT_URL", moto.endpoint())
+                .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+                .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
+                .env(
+                    "AWS_SESSION_TOKEN",
+                    creds.session_token().unwrap_or_default(),
+                )
+                .env("IAMWATCH_EVENT_BUS", iamwatch_e2e::org::BUS)
+                .env("IAMWATCH_ORG_ROLE_ARN", org.org_role_arn())
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            let started = Instant::now();
+            let mut child = cmd.spawn().unwrap();
+            while api.first_poll().is_none() && started.elapsed() < Duration::from_secs(10) {
+                tokio::time::sleep(Duration::from_micros(200)).await;
+            }
+            cold.push(api.first_poll().unwrap().duration_since(started));
+            api.invoke(payload.clone());
+            let answer = api.answer(Duration::from_secs(60)).await;
+            let status =
+                std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+            let _ = child.kill();
+            let _ = child.wait();
+            let Some(Answer::Response { body, .. }) = answer else {
+                panic!("no response: {answer:?}")
+            };
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&body).unwrap()["batchItemFailures"],
+                serde_json::json!([])
+            );
+            let hwm_kb: u64 = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or(0);
+            rss.push(hwm_kb);
+        }
+        cold.sort();
+        rss.sort();
+        let size = std::fs::metadata(&binary).map(|m| m.len()).unwrap_or(0);
+        println!("binary {binary}: {:.1} MiB", size as f64 / 1048576.0);
+        println!("cold start to first poll (5 runs, sorted): {cold:?}");
+        println!("peak RSS after a batch of 10 (kB, sorted): {rss:?}");
+    });
+}
+
 #[test]
 fn bootstrap_without_its_bus_exits_naming_the_variable() {
     let mut cmd = Command::new(BOOTSTRAP);
