@@ -26,6 +26,20 @@ pub fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
+/// A free port never handed out before in this process (the OS may offer a port again once
+/// its listener is closed, and two tests of a binary start their servers concurrently).
+fn unused_port() -> std::io::Result<u16> {
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut handed = HANDED_OUT.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        let port = free_port()?;
+        if !handed.contains(&port) {
+            handed.push(port);
+            return Ok(port);
+        }
+    }
+}
+
 /// One HTTP/1.1 request with `Connection: close`; returns the status and the body.
 pub fn http_request(
     port: u16,
@@ -55,9 +69,24 @@ pub fn http_request(
 }
 
 impl MotoServer {
-    /// Starts `moto_server -H 127.0.0.1 -p <free port>` and waits until it answers (30 s).
+    /// Starts `moto_server -H 127.0.0.1 -p <free port>` and waits until it answers (30 s). A
+    /// server that exits at start (its port taken meanwhile by another test's server) is
+    /// started again on another port, so a test never talks to another test's moto.
     pub fn start() -> Result<MotoServer, HarnessError> {
-        let port = free_port()?;
+        for _ in 0..3 {
+            if let Some(server) = MotoServer::start_once()? {
+                return Ok(server);
+            }
+        }
+        Err(HarnessError::aws(
+            "moto_server",
+            "exited at start three times (ports taken?)",
+        ))
+    }
+
+    /// One start; `None` when the process exited before it answered.
+    fn start_once() -> Result<Option<MotoServer>, HarnessError> {
+        let port = unused_port()?;
         let child = Command::new("moto_server")
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
@@ -65,12 +94,20 @@ impl MotoServer {
             .stderr(Stdio::null())
             .spawn()
             .map_err(HarnessError::MotoMissing)?;
-        let server = MotoServer { child, port };
+        let mut server = MotoServer { child, port };
         let started = Instant::now();
         let limit = Duration::from_secs(30);
         while started.elapsed() < limit {
+            if let Ok(Some(_)) = server.child.try_wait() {
+                return Ok(None);
+            }
             if let Ok((200, _)) = http_request(port, "GET", "/moto-api/data.json", "") {
-                return Ok(server);
+                // Answered: make sure it was our process (still running), not another one.
+                std::thread::sleep(Duration::from_millis(20));
+                if let Ok(Some(_)) = server.child.try_wait() {
+                    return Ok(None);
+                }
+                return Ok(Some(server));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
