@@ -11,28 +11,30 @@ if [ ! -d "$corpus" ]; then
 fi
 cargo build --quiet --release --locked -p iamwatch-cli
 bin="${CARGO_TARGET_DIR:-target}/release/iamwatch"
-files=$(find "$corpus" -name '*.json.gz' | wc -l)
-gz_bytes=$(find "$corpus" -name '*.json.gz' -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
-raw_bytes=$(find "$corpus" -name '*.json.gz' -print0 | xargs -0 cat | gzip -dc | wc -c)
+files=$(find "$corpus/" -name '*.json.gz' | wc -l)
+gz_bytes=$(find "$corpus/" -name '*.json.gz' -print0 | du -cb --files0-from=- | tail -1 | cut -f1)
+raw_bytes=$(find "$corpus/" -name '*.json.gz' -print0 | xargs -0 cat | gzip -dc | wc -c)
 
-# median of 3 wall times (seconds) of a shell command; the last run's peak RSS (KiB) in $rss
-median() {
-  local times=() t
+# "median-wall-seconds peak-rss-KiB" of 3 runs of a shell command (RSS of the median run)
+measure() {
+  local runs=() out
+  out=$(mktemp)
   for _ in 1 2 3; do
-    t=$( { /usr/bin/time -f '%e %M' bash -c "$1" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-    times+=("${t%% *}")
-    rss=${t##* }
+    /usr/bin/time -f '%e %M' -o "$out" bash -c "$1 >/dev/null 2>/dev/null"
+    runs+=("$(tail -1 "$out")")
   done
-  printf '%s\n' "${times[@]}" | sort -n | sed -n 2p
+  rm -f "$out"
+  printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p
 }
 
-gzip_cmd="find $corpus -name '*.json.gz' -print0 | xargs -0 gzip -dc"
+gzip_cmd="find $corpus/ -name '*.json.gz' -print0 | xargs -0 gzip -dc"
 scan_cmd="$bin scan --no-progress --format jsonl $corpus"
-jq_cmd="find $corpus -name '*.json.gz' -print0 | xargs -0 gzip -dc | jq -c '.Records[] | select(.eventSource == \"iam.amazonaws.com\")'"
+jq_cmd="find $corpus/ -name '*.json.gz' -print0 | xargs -0 gzip -dc | jq -c '.Records[] | select(.eventSource == \"iam.amazonaws.com\")'"
 
-t_gzip=$(median "$gzip_cmd"); rss_gzip=$rss
-t_scan=$(median "$scan_cmd"); rss_scan=$rss
-t_jq=$(median "$jq_cmd"); rss_jq=$rss
+read -r t_gzip rss_gzip < <(measure "$gzip_cmd")
+read -r t_scan rss_scan < <(measure "$scan_cmd")
+read -r t_scan1 rss_scan1 < <(measure "$scan_cmd --threads 1")
+read -r t_jq rss_jq < <(measure "$jq_cmd")
 findings=$($bin scan --no-progress --format jsonl "$corpus" | wc -l)
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
@@ -41,5 +43,6 @@ echo
 echo "| command | wall (s, median of 3) | vs gzip -dc | peak RSS (MiB) |"
 echo "|---|---|---|---|"
 echo "| gzip -dc (all files) | $t_gzip | 1.00 | $((rss_gzip / 1024)) |"
-echo "| iamwatch scan --format jsonl | $t_scan | $(ratio "$t_scan" "$t_gzip") | $((rss_scan / 1024)) |"
+echo "| iamwatch scan --format jsonl (2 threads) | $t_scan | $(ratio "$t_scan" "$t_gzip") | $((rss_scan / 1024)) |"
+echo "| iamwatch scan --format jsonl --threads 1 | $t_scan1 | $(ratio "$t_scan1" "$t_gzip") | $((rss_scan1 / 1024)) |"
 echo "| gzip -dc \| jq select IAM | $t_jq | $(ratio "$t_jq" "$t_gzip") | $((rss_jq / 1024)) |"
