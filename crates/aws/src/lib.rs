@@ -30,6 +30,7 @@ pub mod config;
 pub mod enrich;
 pub mod error;
 pub mod eventbridge;
+pub mod logging;
 pub mod org;
 pub mod securityhub;
 #[cfg(any(test, feature = "testing"))]

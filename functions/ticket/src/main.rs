@@ -14,17 +14,7 @@ use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_target(false)
-        .without_time()
-        .init();
+    iamwatch_aws::logging::init_lambda_json();
     let cfg = TicketConfig::from_env().map_err(|e| {
         tracing::error!(error = %e, "configuration");
         e
