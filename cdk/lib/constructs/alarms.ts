@@ -1,0 +1,90 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import { Group } from './group';
+import { MAX_RECEIVE_COUNT, QueueWithDlq } from './queue-with-dlq';
+
+/** Oldest message age at which the pipeline is considered stuck. */
+export const OLDEST_MESSAGE_ALARM_SECONDS = 900;
+const PERIOD = Duration.minutes(5);
+
+export interface AlarmsProps {
+  /** Address subscribed to the topic; empty for none. */
+  readonly alarmEmail: string;
+}
+
+/**
+ * What tells the security team that the pipeline is not working: the alarm topic (KMS-encrypted
+ * with a key CloudWatch may use, TLS only) and the alarms that notify it, added by `queue` and
+ * `functionErrors`. Alarm `<Id>` is named `iamwatch-<id>`.
+ */
+export class Alarms extends Group {
+  public readonly topic: sns.Topic;
+  private readonly action: cwActions.SnsAction;
+
+  constructor(scope: Construct, id: string, props: AlarmsProps) {
+    super(scope, id);
+    const topicKey = new kms.Key(this, 'AlarmTopicKey', {
+      alias: 'alias/iamwatch-alarms',
+      description: 'iamwatch: encrypts the alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    this.topic = new sns.Topic(this, 'AlarmTopic', {
+      topicName: 'iamwatch-alarms',
+      displayName: 'iamwatch alarms',
+      masterKey: topicKey,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail !== '') this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    this.action = new cwActions.SnsAction(this.topic);
+  }
+
+  /** An alarm at `threshold` or more that notifies the topic when it fires and when it clears. */
+  public alarm(id: string, metric: cloudwatch.IMetric, threshold: number, description: string): cloudwatch.Alarm {
+    const a = new cloudwatch.Alarm(this, id, {
+      alarmName: `iamwatch-${id.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
+      alarmDescription: description,
+      metric,
+      threshold,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    a.addAlarmAction(this.action);
+    a.addOkAction(this.action);
+    return a;
+  }
+
+  /** `<id>DlqDepth`: a message in the DLQ. */
+  public dlqDepth(q: QueueWithDlq): void {
+    this.alarm(`${q.node.id}DlqDepth`, q.dlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }), 1,
+      `${q.dlq.node.id}: messages that failed ${MAX_RECEIVE_COUNT} times; see runbooks for redriving them`);
+  }
+
+  /** `<id>OldestMessage`: a message waiting longer than OLDEST_MESSAGE_ALARM_SECONDS. */
+  public oldestMessage(q: QueueWithDlq): void {
+    this.alarm(`${q.node.id}OldestMessage`, q.queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum' }), OLDEST_MESSAGE_ALARM_SECONDS,
+      `${q.queue.node.id}: a message has waited ${OLDEST_MESSAGE_ALARM_SECONDS}s or more; the pipeline is stuck or behind`);
+  }
+
+  /** `<id>Errors`: an invocation that failed as a whole. */
+  public functionErrors(id: string, fn: lambda.IFunction): void {
+    this.alarm(`${id}Errors`, fn.metricErrors({ period: PERIOD, statistic: 'Sum' }), 1, `${id}Errors: the function failed (whole invocation)`);
+  }
+}

@@ -1,0 +1,53 @@
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { BUS_NAME, EVENTS_QUEUE_NAME, IAM_EVENT_PATTERN } from '../names';
+import { Group } from './group';
+import { QueueWithDlq } from './queue-with-dlq';
+
+export interface EventIntakeProps {
+  /** Only principals of this organization may put events on the bus. */
+  readonly orgId: string;
+  /** Visibility timeout of the events queue (follows from the detect function's timeout). */
+  readonly visibilityTimeout: Duration;
+}
+
+/**
+ * Trust zone "the organization -> the security account": the central bus the member accounts
+ * forward their IAM events to, its resource policy, and the rule that queues the in-scope events
+ * for the detect function.
+ */
+export class EventIntake extends Group {
+  public readonly bus: events.EventBus;
+  public readonly events: QueueWithDlq;
+  public readonly rule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: EventIntakeProps) {
+    super(scope, id);
+
+    this.bus = new events.EventBus(this, 'Bus', { eventBusName: BUS_NAME, description: 'iamwatch: IAM events of the organization and iamwatch findings' });
+    this.bus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'iamwatch-org-put-events',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: { StringEquals: { 'aws:PrincipalOrgID': props.orgId } },
+      }),
+    );
+
+    this.events = new QueueWithDlq(this, 'Events', {
+      queueName: EVENTS_QUEUE_NAME,
+      visibilityTimeout: props.visibilityTimeout,
+    });
+    this.rule = new events.Rule(this, 'IamEventsRule', {
+      ruleName: 'iam-events',
+      description: 'iamwatch: in-scope IAM events forwarded by the member accounts',
+      eventBus: this.bus,
+      eventPattern: IAM_EVENT_PATTERN,
+      targets: [new targets.SqsQueue(this.events.queue, { retryAttempts: 185, maxEventAge: Duration.hours(24) })],
+    });
+  }
+}

@@ -1,0 +1,45 @@
+import * as cloudformation from 'aws-cdk-lib/aws-cloudformation';
+import { Construct, IConstruct } from 'constructs';
+import { REGION, STACK_SET_NAME } from '../names';
+import { Group } from './group';
+
+export interface MemberStackSetProps {
+  /** OUs (or the root) the StackSet auto-deploys to. */
+  readonly targetOus: string[];
+  /** The member accounts' template (synthesized by MemberStack). */
+  readonly templateBody: string;
+  /** Roles the member template trusts by ARN (IAM rejects a trust policy naming a missing role), and the bus it forwards to. */
+  readonly dependsOn: IConstruct[];
+}
+
+/**
+ * Trust zone "the security account deploys into the organization": the service-managed StackSet
+ * that puts the member resources (forwarding rule, iamwatch-member) into every account of the
+ * target OUs, accounts that join later included.
+ */
+export class MemberStackSet extends Group {
+  public readonly stackSet: cloudformation.CfnStackSet;
+
+  constructor(scope: Construct, id: string, props: MemberStackSetProps) {
+    super(scope, id);
+    this.stackSet = new cloudformation.CfnStackSet(this, 'MemberStackSet', {
+      stackSetName: STACK_SET_NAME,
+      description: 'iamwatch member accounts: forward IAM events to the central bus; iamwatch-member role',
+      permissionModel: 'SERVICE_MANAGED',
+      callAs: 'DELEGATED_ADMIN',
+      autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
+      capabilities: ['CAPABILITY_NAMED_IAM'],
+      managedExecution: { Active: true },
+      operationPreferences: {
+        failureTolerancePercentage: 10,
+        maxConcurrentPercentage: 25,
+        regionConcurrencyType: 'PARALLEL',
+      },
+      stackInstancesGroup: [
+        { regions: [REGION], deploymentTargets: { organizationalUnitIds: props.targetOus } },
+      ],
+      templateBody: props.templateBody,
+    });
+    this.stackSet.node.addDependency(...props.dependsOn);
+  }
+}

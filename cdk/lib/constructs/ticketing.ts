@@ -1,0 +1,134 @@
+import { Duration, Stage, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { IamwatchConfig, TICKET_MIN_SCORE } from '../config';
+import { functionCodeWithPolicy } from '../lambda-package';
+import {
+  FINDING_DETAIL_TYPE,
+  FINDING_SOURCE,
+  MEMBER_ROLE_NAME,
+  POLICY_FILE_IN_PACKAGE,
+  TICKETS_QUEUE_NAME,
+  TICKET_FUNCTION_NAME,
+  TICKET_PACKAGE,
+  TICKET_ROLE_NAME,
+} from '../names';
+import { Group } from './group';
+import { grantAssumeMemberRole, grantOwnSecurityHub } from './grants';
+import { QueueWithDlq, visibilityTimeoutFor } from './queue-with-dlq';
+import { RustFunction } from './rust-function';
+
+// The ticket function starts a message only with 30 s of the invocation left and stops 3 s
+// before the deadline, so a timeout never redelivers a message already posted to Slack.
+export const TICKET_TIMEOUT = Duration.seconds(120);
+export const TICKET_BATCH_SIZE = 5;
+
+export interface TicketingProps {
+  readonly config: IamwatchConfig;
+  /** The bus the detect function publishes finding events to. */
+  readonly findingsBus: events.IEventBus;
+}
+
+/**
+ * Trust zone "the security account talks to the outside": the route of urgent findings to the
+ * tickets queue, the ticket function that files Jira issues and Slack messages and writes the
+ * ticket key back on the finding, and the secrets it alone may read.
+ */
+export class Ticketing extends Group {
+  public readonly tickets: QueueWithDlq;
+  public readonly rule: events.Rule;
+  public readonly fn: RustFunction;
+  public readonly jiraSecret?: secretsmanager.Secret;
+  public readonly slackSecret?: secretsmanager.Secret;
+
+  constructor(scope: Construct, id: string, props: TicketingProps) {
+    super(scope, id);
+    const { config } = props;
+
+    this.tickets = new QueueWithDlq(this, 'Tickets', {
+      queueName: TICKETS_QUEUE_NAME,
+      fifo: true,
+      contentBasedDeduplication: true,
+      visibilityTimeout: visibilityTimeoutFor(TICKET_TIMEOUT),
+    });
+    this.rule = new events.Rule(this, 'UrgentFindingsRule', {
+      ruleName: 'urgent-findings',
+      description: `iamwatch: active findings at or above ${config.ticketThreshold} become tickets`,
+      eventBus: props.findingsBus,
+      eventPattern: {
+        source: [FINDING_SOURCE],
+        detailType: [FINDING_DETAIL_TYPE],
+        detail: {
+          recordState: ['ACTIVE'],
+          score: [{ numeric: ['>=', TICKET_MIN_SCORE[config.ticketThreshold]] }],
+        },
+      },
+      targets: [
+        new targets.SqsQueue(this.tickets.queue, {
+          messageGroupId: 'iamwatch-findings',
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+
+    // The ticket function reads the same policy file: its ticket_min_severity is checked again
+    // there, in case the rule and the policy ever disagree.
+    this.fn = new RustFunction(this, 'Ticket', {
+      functionName: TICKET_FUNCTION_NAME,
+      roleName: TICKET_ROLE_NAME,
+      description: 'iamwatch: urgent findings -> Jira issue and Slack message',
+      code: functionCodeWithPolicy(config.lambdaAssetDir, TICKET_PACKAGE, config.policyFile, Stage.of(this)!.outdir),
+      timeout: TICKET_TIMEOUT,
+      environment: {
+        IAMWATCH_MEMBER_ROLE: MEMBER_ROLE_NAME,
+        IAMWATCH_POLICY_FILE: POLICY_FILE_IN_PACKAGE,
+      },
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+    });
+    this.fn.function.addEventSource(
+      new SqsEventSource(this.tickets.queue, { batchSize: TICKET_BATCH_SIZE, reportBatchItemFailures: true }),
+    );
+    grantAssumeMemberRole(this.fn.role, config.orgId);
+    // Writing the ticket key back on findings filed in this account.
+    grantOwnSecurityHub(this.fn.role, false);
+
+    // Secrets: created with a placeholder value, the operator puts the real one (README).
+    if (config.jiraBaseUrl !== '') {
+      this.jiraSecret = new secretsmanager.Secret(this, 'JiraSecret', {
+        secretName: 'iamwatch/jira',
+        description: 'iamwatch: Jira credentials {"email": ..., "api_token": ...}; put the real token after deploying',
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ email: 'replace-me@example.com' }),
+          generateStringKey: 'api_token',
+        },
+      });
+      this.jiraSecret.grantRead(this.fn.role);
+      this.fn.function.addEnvironment('IAMWATCH_JIRA_BASE_URL', config.jiraBaseUrl);
+      this.fn.function.addEnvironment('IAMWATCH_JIRA_PROJECT', config.jiraProject);
+      this.fn.function.addEnvironment('IAMWATCH_JIRA_SECRET_ARN', this.jiraSecret.secretArn);
+      acknowledgeManualRotation(this.jiraSecret, 'Jira API tokens are issued by a person in Atlassian; no API rotates them.');
+    }
+    if (config.slackEnabled) {
+      this.slackSecret = new secretsmanager.Secret(this, 'SlackSecret', {
+        secretName: 'iamwatch/slack',
+        description: 'iamwatch: Slack incoming webhook {"webhook_url": ...}; put the real URL after deploying',
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({}),
+          generateStringKey: 'webhook_url',
+        },
+      });
+      this.slackSecret.grantRead(this.fn.role);
+      this.fn.function.addEnvironment('IAMWATCH_SLACK_SECRET_ARN', this.slackSecret.secretArn);
+      acknowledgeManualRotation(this.slackSecret, 'Slack incoming webhook URLs are created in the Slack app settings; no API rotates them.');
+    }
+  }
+}
+
+function acknowledgeManualRotation(secret: secretsmanager.Secret, why: string): void {
+  Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: why });
+}
