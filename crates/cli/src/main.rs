@@ -11,6 +11,7 @@
 #[cfg(feature = "aws")]
 mod org;
 mod output;
+mod rules;
 mod scan;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -46,6 +47,12 @@ enum Command {
         /// Print only the in-scope CloudTrail event names, as a JSON array.
         #[arg(long)]
         event_names: bool,
+        /// Print only the scoring factors.
+        #[arg(long)]
+        factors: bool,
+        /// text for people; json for tools (an array of rules, or of factors with --factors).
+        #[arg(long, value_enum, default_value = "text")]
+        format: rules::RulesFormat,
     },
     /// The organization (needs AWS credentials of the management account or of a role with
     /// Organizations reads, such as iamwatch-org-reader).
@@ -111,7 +118,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
-        Command::Rules { event_names } => output::rules(event_names).map(|_| 0),
+        Command::Rules {
+            event_names,
+            factors,
+            format,
+        } => rules::print(event_names, factors, format).map(|_| 0),
         #[cfg(feature = "aws")]
         Command::Org(cmd) => org::run(cmd),
     };

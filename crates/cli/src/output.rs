@@ -211,29 +211,3 @@ pub fn summary(findings: &[Finding], t: &Totals) -> String {
         if t.errors == 1 { "" } else { "s" },
     )
 }
-
-/// `iamwatch rules`.
-pub fn rules(event_names_only: bool) -> anyhow::Result<()> {
-    use iamwatch_core::rules::{in_scope_event_names, RULES};
-    use iamwatch_core::score::FACTORS;
-    if event_names_only {
-        println!("{}", serde_json::to_string_pretty(&in_scope_event_names())?);
-        return Ok(());
-    }
-    println!("RULES (score = base + factors, clamped to 0..100)");
-    for r in RULES {
-        let m = r.meta();
-        println!(
-            "  {:<42} base {:>2}  on {}",
-            m.id,
-            m.base,
-            m.event_names.join(", ")
-        );
-    }
-    println!("\nFACTORS");
-    for f in FACTORS.iter() {
-        println!("  {:<20} {:>+4}  {}", f.id, f.delta, f.applies_when);
-    }
-    println!("\nLABELS  0 INFORMATIONAL, 1-39 LOW, 40-69 MEDIUM, 70-89 HIGH, 90-100 CRITICAL");
-    Ok(())
-}

@@ -313,7 +313,7 @@ fn rules_lists_event_names() {
     assert!(names.contains(&"CreateUser".to_string()) && names.contains(&"DeleteUser".to_string()));
     let (code, stdout, _) = iamwatch(&["rules"]);
     assert_eq!(code, 0);
-    for id in iamwatch_core::rules::RULE_IDS {
+    for id in iamwatch_core::rules::ids() {
         assert!(stdout.contains(id));
     }
     let (_, help, _) = iamwatch(&["scan", "--help"]);
@@ -326,6 +326,43 @@ fn rules_lists_event_names() {
     ] {
         assert!(help.contains(flag), "--help explains {flag}");
     }
+}
+
+/// `iamwatch rules --format json` lists every rule of the catalog with what tools need, and
+/// `--factors` every factor.
+#[test]
+fn rules_as_json() {
+    let (code, stdout, _) = iamwatch(&["rules", "--format", "json"]);
+    assert_eq!(code, 0);
+    let rules: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, iamwatch_core::rules::ids());
+    let created = &rules[0];
+    assert_eq!(created["id"], "iam-user-created");
+    assert_eq!(created["base"], 40);
+    assert_eq!(created["event_source"], "iam.amazonaws.com");
+    assert_eq!(created["event_names"], serde_json::json!(["CreateUser"]));
+    assert_eq!(
+        created["resolving_events"],
+        serde_json::json!(["DeleteUser"])
+    );
+    assert_eq!(created["attack"], serde_json::json!(["T1136.003"]));
+    assert!(created["types"][0].as_str().unwrap().starts_with("TTPs/"));
+    let denied = rules
+        .iter()
+        .find(|r| r["id"] == "iam-user-change-denied")
+        .unwrap();
+    assert!(
+        denied["event_names"].as_array().unwrap().len() >= 10,
+        "the denial rule watches every firing call: {denied}"
+    );
+
+    let (code, stdout, _) = iamwatch(&["rules", "--factors", "--format", "json"]);
+    assert_eq!(code, 0);
+    let factors: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(factors.len(), iamwatch_core::score::FACTORS.len());
+    assert_eq!(factors[0]["id"], "actor-root");
+    assert_eq!(factors[0]["delta"], 30);
 }
 
 /// The progress bar shows on stderr when it is a terminal (run under a pseudo-terminal with

@@ -55,7 +55,7 @@ fn check_golden(input: &str, name: &str) -> Value {
 
 #[test]
 fn every_rule_sample_gives_its_golden_finding_and_runbook() {
-    for id in iamwatch_core::rules::RULE_IDS {
+    for id in iamwatch_core::rules::ids() {
         let got = check_golden(&format!("events/{id}.json"), id);
         let findings = got["Findings"].as_array().unwrap();
         assert_eq!(findings.len(), 1, "{id}: one finding");
@@ -152,19 +152,45 @@ fn all_real_captures_parse_without_errors() {
     assert_eq!(code, 0, "{stderr}");
 }
 
-/// The CDK app's EventBridge rules and the core read exactly the same event names.
+/// The CDK app reads the rule catalog from `cdk/lib/rules.json`, which must be exactly what
+/// `iamwatch rules --format json` prints (`UPDATE_GOLDEN=1` rewrites it).
 #[test]
-fn cdk_event_names_match_the_core() {
-    let text = std::fs::read_to_string(root().join("cdk/lib/event-names.json")).unwrap();
-    let cdk: Vec<String> = serde_json::from_str(&text).unwrap();
+fn cdk_rules_json_is_the_catalog() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_iamwatch"))
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let path = root().join("cdk/lib/rules.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &printed).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == printed,
+        "cdk/lib/rules.json must equal `iamwatch rules --format json` \
+         (UPDATE_GOLDEN=1 cargo test -p iamwatch-cli --test golden rewrites it)"
+    );
+    // The forwarded event names, as the CDK app derives them, are the core's in-scope names.
+    let rules: Vec<serde_json::Value> = serde_json::from_str(&committed).unwrap();
+    let mut names: Vec<String> = rules
+        .iter()
+        .flat_map(|r| {
+            let list = |k: &str| r[k].as_array().cloned().unwrap_or_default();
+            list("event_names")
+                .into_iter()
+                .chain(list("resolving_events"))
+        })
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names.dedup();
     let core: Vec<String> = iamwatch_core::rules::in_scope_event_names()
         .into_iter()
         .map(String::from)
         .collect();
-    assert_eq!(
-        cdk, core,
-        "cdk/lib/event-names.json must equal `iamwatch rules --event-names`"
-    );
+    assert_eq!(names, core);
 }
 
 /// The policy files shipped in the repository (the example, and the one the CDK app bundles

@@ -2,7 +2,8 @@
 
 use crate::enrich::Enrichment;
 use crate::finding::*;
-use crate::record::{CloudTrailRecord, IdentityType};
+use crate::observation::{ApiCall, Observation};
+use crate::record::IdentityType;
 use crate::rules::Detection;
 use crate::score::Score;
 use crate::time;
@@ -45,42 +46,35 @@ impl FindingContext {
 /// The finding id: `iamwatch/<account>/<rule-id>/<subject>`, at most 512 characters (a longer
 /// subject is cut and a hash of the whole id keeps it unique and deterministic).
 pub fn finding_id(account: &str, rule_id: &str, subject: &str) -> String {
-    let id = format!("iamwatch/{account}/{rule_id}/{subject}");
-    if id.len() <= MAX_ID {
-        return id;
+    FindingId {
+        account,
+        rule: rule_id,
+        subject,
     }
-    let hash = fnv1a(id.as_bytes());
-    let mut cut = MAX_ID - 17;
-    while !id.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}#{hash:016x}", &id[..cut])
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
+    .to_string()
 }
 
 /// Builds the finding of a scored detection.
 pub fn build_finding(
     d: &Detection,
-    r: &CloudTrailRecord,
+    o: &dyn Observation,
     score: &Score,
     e: &Enrichment,
     ctx: &FindingContext,
 ) -> Finding {
-    let account = r.account_id().to_string();
+    let account = o.account_id().to_string();
     let rule = d.rule;
-    let actor = r.actor();
-    let when = time::normalize(&r.event_time);
+    let actor = o.actor();
+    let observed_at = o.observed_at();
+    let when = time::normalize(observed_at);
     let runbook = ctx.runbook_url(rule.id);
     let account_info = e.account.as_ref();
     let account_name = account_info.and_then(|a| a.name.clone());
     let ou_path = account_info
         .map(|a| a.ou_path.join("/"))
         .filter(|p| !p.is_empty());
+    let call = o.api_call();
+    let subject_key = d.subject.key();
 
     let where_ = match (&account_name, &ou_path) {
         (Some(n), Some(ou)) => format!("account {n} ({account}, OU {ou})"),
@@ -89,9 +83,8 @@ pub fn build_finding(
         (None, None) => format!("account {account}"),
     };
     let mut description = format!(
-        "{actor} {} in {where_} at {}. Score {}: {}.",
+        "{actor} {} in {where_} at {observed_at}. Score {}: {}.",
         d.summary,
-        r.event_time,
         score.value,
         score.explain()
     );
@@ -109,12 +102,21 @@ pub fn build_finding(
     put(fields::RULE_ID, Some(rule.id.to_string()));
     put(fields::SCORE, Some(score.value.to_string()));
     put(fields::FACTORS, Some(score.factor_ids()));
-    put(fields::EVENT_ID, r.event_id.clone());
-    put(fields::EVENT_NAME, Some(r.event_name.clone()));
+    put(
+        fields::EVENT_ID,
+        call.as_ref().and_then(|c| c.event_id.map(str::to_string)),
+    );
+    put(
+        fields::EVENT_NAME,
+        call.as_ref().map(|c| c.event_name.to_string()),
+    );
     put(fields::ACTOR, Some(actor.clone()));
-    put(fields::USER, d.user.clone());
-    put(fields::ACCESS_KEY_ID, d.access_key_id.clone());
-    put(fields::GRANT, d.grant.clone());
+    put(fields::USER, d.subject.user().map(str::to_string));
+    put(
+        fields::ACCESS_KEY_ID,
+        d.subject.access_key_id().map(str::to_string),
+    );
+    put(fields::GRANT, d.subject.grant().map(|g| g.to_string()));
     put(fields::ACCOUNT_NAME, account_name.clone());
     put(fields::OU_PATH, ou_path.clone());
     put(
@@ -128,7 +130,12 @@ pub fn build_finding(
 
     Finding {
         schema_version: SCHEMA_VERSION.to_string(),
-        id: finding_id(&account, rule.id, &d.subject),
+        id: FindingId {
+            account: &account,
+            rule: rule.id,
+            subject: &subject_key,
+        }
+        .to_string(),
         product_arn: format!(
             "arn:{}:securityhub:{}:{account}:product/{account}/default",
             ctx.partition, ctx.region
@@ -145,7 +152,7 @@ pub fn build_finding(
             label: score.label,
             original: score.value.to_string(),
         },
-        title: truncate(&format!("{}: {}", rule.title, d.subject), MAX_TITLE),
+        title: truncate(&format!("{}: {}", rule.title, subject_key), MAX_TITLE),
         description: truncate(&description, MAX_DESCRIPTION),
         remediation: Remediation {
             recommendation: Recommendation {
@@ -154,41 +161,33 @@ pub fn build_finding(
             },
         },
         product_fields: pf,
-        resources: resources(d, r, e, ctx, &account),
-        action: Some(Action {
-            action_type: "AWS_API_CALL".to_string(),
-            aws_api_call_action: AwsApiCallAction {
-                api: r.event_name.clone(),
-                service_name: r.event_source.clone(),
-                caller_type: if r
-                    .source_ip_address
-                    .as_deref()
-                    .and_then(crate::net::parse_ip)
-                    .is_some()
-                {
-                    "remoteip".to_string()
-                } else {
-                    "domain".to_string()
-                },
-                first_seen: when.clone(),
-                last_seen: when,
-                remote_ip_details: r
-                    .source_ip_address
-                    .as_deref()
-                    .and_then(crate::net::parse_ip)
-                    .filter(|ip| ip.is_ipv4())
-                    .map(|ip| RemoteIpDetails {
-                        ip_address_v4: ip.to_string(),
-                    }),
-            },
-        }),
+        resources: resources(d, o, e, ctx, &account),
+        action: call.map(|c| action(&c, &when)),
         record_state: RecordState::Active,
+    }
+}
+
+/// ASFF's `Action` of an API call.
+fn action(c: &ApiCall, when: &str) -> Action {
+    let ip = c.source_ip.and_then(crate::net::parse_ip);
+    Action {
+        action_type: "AWS_API_CALL".to_string(),
+        aws_api_call_action: AwsApiCallAction {
+            api: c.event_name.to_string(),
+            service_name: c.event_source.to_string(),
+            caller_type: if ip.is_some() { "remoteip" } else { "domain" }.to_string(),
+            first_seen: when.to_string(),
+            last_seen: when.to_string(),
+            remote_ip_details: ip.filter(|ip| ip.is_ipv4()).map(|ip| RemoteIpDetails {
+                ip_address_v4: ip.to_string(),
+            }),
+        },
     }
 }
 
 fn resources(
     d: &Detection,
-    r: &CloudTrailRecord,
+    o: &dyn Observation,
     e: &Enrichment,
     ctx: &FindingContext,
     account: &str,
@@ -201,24 +200,20 @@ fn resources(
         region: ctx.region.clone(),
         details,
     };
-    let root = d.user.as_deref() == Some("root")
-        || (d.user.is_none() && r.identity_type() == IdentityType::Root);
-    match d.user.as_deref() {
+    let subject_user = d.subject.user();
+    let caller_is_root = o.caller().is_some_and(|c| c.kind == IdentityType::Root);
+    let root = subject_user == Some("root") || (subject_user.is_none() && caller_is_root);
+    let facts = o.resource_facts(&d.subject);
+    match subject_user {
         Some(user) if !root => {
             let known = e.target_user.as_ref().filter(|u| u.user_name == user);
             let arn = known
                 .and_then(|u| u.arn.clone())
-                .or_else(|| {
-                    (r.response("/user/userName") == Some(user))
-                        .then(|| r.response("/user/arn").map(str::to_string))
-                        .flatten()
-                })
+                .or_else(|| facts.user_arn.clone())
                 .unwrap_or_else(|| format!("arn:{}:iam::{account}:user/{user}", ctx.partition));
-            let user_id = known.and_then(|u| u.user_id.clone()).or_else(|| {
-                (r.response("/user/userName") == Some(user))
-                    .then(|| r.response("/user/userId").map(str::to_string))
-                    .flatten()
-            });
+            let user_id = known
+                .and_then(|u| u.user_id.clone())
+                .or_else(|| facts.user_id.clone());
             out.push(resource(
                 "AwsIamUser",
                 arn,
@@ -239,22 +234,16 @@ fn resources(
         )),
         _ => {}
     }
-    if let Some(key) = &d.access_key_id {
-        let key_status = if r.event_name == "CreateAccessKey" || r.param("status").is_some() {
-            Some(r.param("status").unwrap_or("Active").to_string())
-        } else {
-            None
-        };
+    if let Some(key) = d.subject.access_key_id() {
         out.push(resource(
             "AwsIamAccessKey",
-            key.clone(),
+            key.to_string(),
             Some(ResourceDetails {
                 aws_iam_user: None,
                 aws_iam_access_key: Some(AwsIamAccessKeyDetails {
-                    status: key_status,
-                    created_at: (r.event_name == "CreateAccessKey")
-                        .then(|| time::normalize(&r.event_time)),
-                    principal_name: d.user.clone(),
+                    status: facts.key_status.clone(),
+                    created_at: facts.key_created_at.clone(),
+                    principal_name: subject_user.map(str::to_string),
                     principal_type: Some(if root { "Root" } else { "IAMUser" }.to_string()),
                     account_id: Some(account.to_string()),
                 }),
@@ -263,7 +252,7 @@ fn resources(
     }
     if out.is_empty() {
         // A denied call with no target user: the caller is the resource.
-        out.push(resource("Other", r.actor(), None));
+        out.push(resource("Other", o.actor(), None));
     }
     out
 }

@@ -4,8 +4,9 @@
 use crate::build::{build_finding, FindingContext};
 use crate::enrich::Enrichment;
 use crate::finding::Finding;
+use crate::observation::Observation;
 use crate::policy::Policy;
-use crate::record::{CloudTrailRecord, IAM_EVENT_SOURCE};
+use crate::record::CloudTrailRecord;
 use crate::resolve::{resolution, Resolution};
 use crate::rules::{self, Detection};
 use crate::score::{score, Score};
@@ -30,14 +31,13 @@ pub enum Verdict {
 
 /// Judges one record under `policy`.
 pub fn evaluate(r: &CloudTrailRecord, policy: &Policy) -> Verdict {
-    if r.event_source != IAM_EVENT_SOURCE {
+    if !crate::sources::accepted(&r.event_source) {
         return Verdict::OutOfScope;
     }
     if let Some(res) = resolution(r) {
         return Verdict::Resolution(res);
     }
-    let in_scope = rules::FIRING_EVENT_NAMES.contains(&r.event_name.as_str())
-        || crate::resolve::RESOLVING_EVENT_NAMES.contains(&r.event_name.as_str());
+    let in_scope = rules::in_scope(&r.event_name);
     let Some(d) = rules::detect(r, policy) else {
         return if in_scope {
             Verdict::NoFinding
@@ -52,7 +52,7 @@ pub fn evaluate(r: &CloudTrailRecord, policy: &Policy) -> Verdict {
     if let Some(s) = policy
         .suppress
         .iter()
-        .find(|s| s.matches(r.account_id(), d.rule.id, &actors, d.user.as_deref()))
+        .find(|s| s.matches(r.account_id(), d.rule.id, &actors, d.subject.user()))
     {
         return Verdict::Suppressed {
             detection: d,
@@ -65,7 +65,7 @@ pub fn evaluate(r: &CloudTrailRecord, policy: &Policy) -> Verdict {
 /// Scores a detection and builds its finding.
 pub fn finding(
     d: &Detection,
-    r: &CloudTrailRecord,
+    r: &dyn Observation,
     policy: &Policy,
     e: &Enrichment,
     ctx: &FindingContext,

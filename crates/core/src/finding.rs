@@ -157,6 +157,53 @@ pub struct RemoteIpDetails {
     pub ip_address_v4: String,
 }
 
+/// A finding's identity: `iamwatch/<account>/<rule-id>/<subject>`, deterministic, so that a
+/// redelivered event, a retry or a re-scan updates the same finding. Displayed, it is at most
+/// [`MAX_ID`] characters: a longer subject is cut and a hash of the whole id keeps it unique
+/// and deterministic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FindingId<'a> {
+    pub account: &'a str,
+    pub rule: &'a str,
+    /// The subject's key ([`crate::subject::Subject::key`]).
+    pub subject: &'a str,
+}
+
+impl<'a> FindingId<'a> {
+    /// The parts of an id string (the subject of a cut id keeps its hash suffix).
+    pub fn parse(id: &'a str) -> Option<FindingId<'a>> {
+        let rest = id.strip_prefix("iamwatch/")?;
+        let (account, rest) = rest.split_once('/')?;
+        let (rule, subject) = rest.split_once('/')?;
+        Some(FindingId {
+            account,
+            rule,
+            subject,
+        })
+    }
+}
+
+impl std::fmt::Display for FindingId<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let id = format!("iamwatch/{}/{}/{}", self.account, self.rule, self.subject);
+        if id.len() <= MAX_ID {
+            return f.write_str(&id);
+        }
+        let hash = fnv1a(id.as_bytes());
+        let mut cut = MAX_ID - 17;
+        while !id.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        write!(f, "{}#{hash:016x}", &id[..cut])
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// ProductFields keys written on every finding (and read back by the pipeline).
 pub mod fields {
     pub const RULE_ID: &str = "iamwatch/RuleId";

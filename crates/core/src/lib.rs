@@ -8,8 +8,14 @@
 //! - [`record`]: the CloudTrail record and the EventBridge envelope, lenient where logs are messy.
 //! - [`input`]: every input form of the scanner (S3 log files, arrays, JSON Lines, envelopes,
 //!   SQS batches, gzip), read fast by parsing only the IAM records.
-//! - [`rules`]: the detection rules, one file per rule id.
+//! - [`sources`]: the accepted event sources, as one table.
+//! - [`rules`]: the detection rules, one file per rule id, and [`rules::RULES`], the one list
+//!   every id, event name and resolving event is derived from.
+//! - [`subject`]: what a finding is about (user, key, grant, role, group, provider, ...).
+//! - [`policy_document`]: IAM policy documents and grants (what counts as admin).
 //! - [`resolve`]: resolving events, which archive the findings they end.
+//! - [`observation`]: what a finding was observed in (a CloudTrail record), as scoring and
+//!   finding building read it.
 //! - [`score`]: base score plus explainable factors, clamped, labelled.
 //! - [`policy`]: the policy file (TOML), validated with errors naming file and key.
 //! - [`enrich`]: account and user context, and the offline org snapshot.
@@ -26,24 +32,29 @@ pub mod enrich;
 pub mod finding;
 pub mod finding_event;
 pub mod glob;
-mod inflate;
 pub mod input;
 pub mod net;
+pub mod observation;
 pub mod policy;
+pub mod policy_document;
 pub mod ports;
 pub mod record;
 pub mod resolve;
 pub mod rules;
 pub mod score;
+pub mod sources;
+pub mod subject;
 pub mod time;
 pub mod timeline;
 
 pub use build::FindingContext;
 pub use engine::{evaluate, Verdict};
 pub use enrich::{Enrichment, OrgSnapshot};
-pub use finding::Finding;
+pub use finding::{Finding, FindingId};
+pub use observation::Observation;
 pub use policy::Policy;
 pub use record::CloudTrailRecord;
+pub use subject::{Grant, Subject};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -5,6 +5,8 @@
 use crate::glob::Glob;
 use crate::net::Cidr;
 use crate::Label;
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer};
 use std::fmt;
 
 /// AWS managed policies that grant admin access, the default of `admin_policies`.
@@ -79,147 +81,234 @@ impl fmt::Display for PolicyError {
 
 impl std::error::Error for PolicyError {}
 
-#[derive(Default)]
+/// The file as written: every key optional, no other key allowed. Values are checked here for
+/// their TOML type, and in [`Policy::from_toml_with_rules`] for their meaning.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawPolicy {
-    trusted_principals: Option<Vec<String>>,
-    trusted_services: Option<Vec<String>>,
-    trusted_cidrs: Option<Vec<String>>,
-    critical_ous: Option<Vec<String>>,
-    sandbox_ous: Option<Vec<String>>,
-    admin_policies: Option<Vec<String>>,
-    admin_groups: Option<Vec<String>>,
-    ticket_min_severity: Option<String>,
-    suppress: Vec<RawSuppression>,
+    trusted_principals: Option<Strings>,
+    trusted_services: Option<Strings>,
+    trusted_cidrs: Option<Strings>,
+    critical_ous: Option<Strings>,
+    sandbox_ous: Option<Strings>,
+    admin_policies: Option<Strings>,
+    admin_groups: Option<Strings>,
+    ticket_min_severity: Option<Str>,
+    #[serde(default)]
+    suppress: Suppressions,
 }
 
-#[derive(Default)]
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawSuppression {
-    account: Option<String>,
-    rule: Option<String>,
-    actor: Option<String>,
-    user: Option<String>,
-    reason: Option<String>,
+    account: Option<Str>,
+    rule: Option<Str>,
+    actor: Option<Str>,
+    user: Option<Str>,
+    reason: Option<Str>,
 }
 
-const POLICY_KEYS: [&str; 9] = [
-    "trusted_principals",
-    "trusted_services",
-    "trusted_cidrs",
-    "critical_ous",
-    "sandbox_ous",
-    "admin_policies",
-    "admin_groups",
-    "ticket_min_severity",
-    "suppress",
-];
-const SUPPRESS_KEYS: [&str; 5] = ["account", "rule", "actor", "user", "reason"];
+/// What a TOML value is, with its article, for messages: "a string", "an integer".
+struct Found(&'static str);
 
-/// A TOML value's type with its article, for messages: "a string", "an integer".
-fn kind(v: &toml::Value) -> String {
-    let t = v.type_str();
-    let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
-    };
-    format!("{article} {t}")
-}
-
-fn list_of_strings(key: &str, v: toml::Value) -> Result<Vec<String>, (String, String)> {
-    let toml::Value::Array(items) = v else {
-        return Err((
-            key.to_string(),
-            format!("expected a list of strings, found {}", kind(&v)),
-        ));
-    };
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| match item {
-            toml::Value::String(s) => Ok(s),
-            other => Err((
-                format!("{key}[{i}]"),
-                format!("expected a string, found {}", kind(&other)),
-            )),
-        })
-        .collect()
-}
-
-fn string(key: &str, v: toml::Value) -> Result<String, (String, String)> {
-    match v {
-        toml::Value::String(s) => Ok(s),
-        other => Err((
-            key.to_string(),
-            format!("expected a string, found {}", kind(&other)),
-        )),
+impl fmt::Display for Found {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let article = if self.0.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        write!(f, "{article} {}", self.0)
     }
 }
 
-/// Reads the file's keys, naming the key of every problem.
-fn raw_policy(table: toml::Table) -> Result<RawPolicy, (String, String)> {
-    let mut raw = RawPolicy::default();
-    for (key, value) in table {
-        match key.as_str() {
-            "trusted_principals" => raw.trusted_principals = Some(list_of_strings(&key, value)?),
-            "trusted_services" => raw.trusted_services = Some(list_of_strings(&key, value)?),
-            "trusted_cidrs" => raw.trusted_cidrs = Some(list_of_strings(&key, value)?),
-            "critical_ous" => raw.critical_ous = Some(list_of_strings(&key, value)?),
-            "sandbox_ous" => raw.sandbox_ous = Some(list_of_strings(&key, value)?),
-            "admin_policies" => raw.admin_policies = Some(list_of_strings(&key, value)?),
-            "admin_groups" => raw.admin_groups = Some(list_of_strings(&key, value)?),
-            "ticket_min_severity" => raw.ticket_min_severity = Some(string(&key, value)?),
-            "suppress" => {
-                let toml::Value::Array(entries) = value else {
-                    return Err((key, "expected [[suppress]] tables".to_string()));
-                };
-                for (i, entry) in entries.into_iter().enumerate() {
-                    let toml::Value::Table(t) = entry else {
-                        return Err((format!("suppress[{i}]"), "expected a table".to_string()));
-                    };
-                    let mut s = RawSuppression::default();
-                    for (k, v) in t {
-                        let name = format!("suppress[{i}].{k}");
-                        let slot = match k.as_str() {
-                            "account" => &mut s.account,
-                            "rule" => &mut s.rule,
-                            "actor" => &mut s.actor,
-                            "user" => &mut s.user,
-                            "reason" => &mut s.reason,
-                            _ => {
-                                return Err((
-                                    name,
-                                    format!(
-                                        "unknown key; expected one of {}",
-                                        SUPPRESS_KEYS.join(", ")
-                                    ),
-                                ))
-                            }
-                        };
-                        *slot = Some(string(&name, v)?);
-                    }
-                    raw.suppress.push(s);
-                }
+/// A visitor that takes one TOML shape and names any other as `expected X, found Y`.
+macro_rules! wrong_types {
+    ($expected:literal) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Err(E::custom(format!(
+                "expected {}, found {}",
+                $expected,
+                Found("boolean")
+            )))
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Err(E::custom(format!(
+                "expected {}, found {}",
+                $expected,
+                Found("integer")
+            )))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Err(E::custom(format!(
+                "expected {}, found {}",
+                $expected,
+                Found("integer")
+            )))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Err(E::custom(format!(
+                "expected {}, found {}",
+                $expected,
+                Found("float")
+            )))
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+            Err(de::Error::custom(format!(
+                "expected {}, found {}",
+                $expected,
+                Found("table")
+            )))
+        }
+    };
+}
+
+/// A string.
+#[derive(Default)]
+struct Str(String);
+
+impl<'de> Deserialize<'de> for Str {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Str;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
             }
-            _ => {
-                return Err((
-                    key,
-                    format!("unknown key; expected one of {}", POLICY_KEYS.join(", ")),
-                ))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Str, E> {
+                Ok(Str(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Str, E> {
+                Ok(Str(v))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Str, A::Error> {
+                Err(de::Error::custom(format!(
+                    "expected a string, found {}",
+                    Found("array")
+                )))
+            }
+            wrong_types!("a string");
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A list of strings.
+#[derive(Default)]
+struct Strings(Vec<String>);
+
+impl<'de> Deserialize<'de> for Strings {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Strings;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of strings")
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Strings, E> {
+                Err(E::custom(format!(
+                    "expected a list of strings, found {}",
+                    Found("string")
+                )))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Strings, A::Error> {
+                let mut out = Vec::new();
+                while let Some(Str(s)) = seq.next_element()? {
+                    out.push(s);
+                }
+                Ok(Strings(out))
+            }
+            wrong_types!("a list of strings");
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The `[[suppress]]` tables.
+#[derive(Default)]
+struct Suppressions(Vec<RawSuppression>);
+
+impl<'de> Deserialize<'de> for Suppressions {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Suppressions;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("[[suppress]] tables")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(s) = seq.next_element()? {
+                    out.push(s);
+                }
+                Ok(Suppressions(out))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Err(E::custom("expected [[suppress]] tables"))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Err(E::custom("expected [[suppress]] tables"))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Err(E::custom("expected [[suppress]] tables"))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Err(E::custom("expected [[suppress]] tables"))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+                Err(de::Error::custom("expected [[suppress]] tables"))
             }
         }
+        d.deserialize_any(V)
     }
-    Ok(raw)
+}
+
+/// The key and problem of a deserialization error: serde's path in our notation
+/// (`suppress[0].reason`), and the message, with serde's unknown-field wording made ours.
+fn key_and_problem(e: serde_path_to_error::Error<toml::de::Error>) -> (String, String) {
+    let mut key = String::new();
+    for seg in e.path().iter() {
+        match seg {
+            serde_path_to_error::Segment::Seq { index } => key.push_str(&format!("[{index}]")),
+            serde_path_to_error::Segment::Map { key: k } => {
+                if !key.is_empty() {
+                    key.push('.');
+                }
+                key.push_str(k);
+            }
+            serde_path_to_error::Segment::Enum { variant } => key.push_str(variant),
+            serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    let message = e.inner().message().to_string();
+    if message.starts_with("unknown field `") {
+        // The path ends with the unknown key; serde lists the struct's fields:
+        // "expected one of `a`, `b`".
+        let expected = message
+            .split_once("expected one of ")
+            .map(|(_, list)| list.replace('`', ""))
+            .unwrap_or_default();
+        return (key, format!("unknown key; expected one of {expected}"));
+    }
+    (key, message)
 }
 
 impl Policy {
-    /// Parses and validates policy TOML; `file` names the source in errors.
-    pub fn from_toml(text: &str, file: &str) -> Result<Policy, PolicyError> {
+    /// Parses and validates policy TOML; `file` names the source in errors; a `[[suppress]]`
+    /// entry's `rule` must be one of `rule_ids` (the rule catalog, passed in by
+    /// [`Policy::from_toml`], so that the policy does not depend on the rules).
+    pub fn from_toml_with_rules(
+        text: &str,
+        file: &str,
+        rule_ids: &[&str],
+    ) -> Result<Policy, PolicyError> {
         let err = |key: &str, problem: String| PolicyError {
             file: file.to_string(),
             key: key.to_string(),
             problem,
         };
-        let table: toml::Table = toml::from_str(text).map_err(|e| {
+        // Syntax first, so that a syntax error says so and where.
+        toml::from_str::<toml::Table>(text).map_err(|e| {
             let at = e
                 .span()
                 .map(|s| {
@@ -229,29 +318,33 @@ impl Policy {
                 .unwrap_or_default();
             err("", format!("not valid TOML: {}{at}", e.message()))
         })?;
-        let raw = raw_policy(table).map_err(|(key, problem)| err(&key, problem))?;
+        let raw: RawPolicy = serde_path_to_error::deserialize(toml::Deserializer::new(text))
+            .map_err(|e| {
+                let (key, problem) = key_and_problem(e);
+                err(&key, problem)
+            })?;
 
         let mut p = Policy::default();
-        if let Some(v) = raw.trusted_principals {
+        if let Some(Strings(v)) = raw.trusted_principals {
             p.trusted_principals = globs(&v, "trusted_principals", &err)?;
         }
-        if let Some(v) = raw.trusted_services {
+        if let Some(Strings(v)) = raw.trusted_services {
             p.trusted_services = non_empty(v, "trusted_services", &err)?;
         }
-        if let Some(v) = raw.trusted_cidrs {
+        if let Some(Strings(v)) = raw.trusted_cidrs {
             p.trusted_cidrs = v
                 .iter()
                 .enumerate()
                 .map(|(i, c)| Cidr::parse(c).map_err(|e| err(&format!("trusted_cidrs[{i}]"), e)))
                 .collect::<Result<_, _>>()?;
         }
-        if let Some(v) = raw.critical_ous {
+        if let Some(Strings(v)) = raw.critical_ous {
             p.critical_ous = non_empty(v, "critical_ous", &err)?;
         }
-        if let Some(v) = raw.sandbox_ous {
+        if let Some(Strings(v)) = raw.sandbox_ous {
             p.sandbox_ous = non_empty(v, "sandbox_ous", &err)?;
         }
-        if let Some(v) = raw.admin_policies {
+        if let Some(Strings(v)) = raw.admin_policies {
             for (i, arn) in v.iter().enumerate() {
                 if !arn.starts_with("arn:") || arn.split(':').count() < 6 {
                     return Err(err(
@@ -262,10 +355,10 @@ impl Policy {
             }
             p.admin_policies = v;
         }
-        if let Some(v) = raw.admin_groups {
+        if let Some(Strings(v)) = raw.admin_groups {
             p.admin_groups = non_empty(v, "admin_groups", &err)?;
         }
-        if let Some(s) = raw.ticket_min_severity {
+        if let Some(Str(s)) = raw.ticket_min_severity {
             p.ticket_min_severity = Label::parse(&s).ok_or_else(|| {
                 err(
                     "ticket_min_severity",
@@ -273,9 +366,17 @@ impl Policy {
                 )
             })?;
         }
-        for (i, s) in raw.suppress.into_iter().enumerate() {
+        for (i, s) in raw.suppress.0.into_iter().enumerate() {
+            let unwrap = |v: Option<Str>| v.map(|Str(s)| s);
+            let (account, rule, actor, user, reason) = (
+                unwrap(s.account),
+                unwrap(s.rule),
+                unwrap(s.actor),
+                unwrap(s.user),
+                unwrap(s.reason),
+            );
             let key = |k: &str| format!("suppress[{i}].{k}");
-            let reason = match s.reason {
+            let reason = match reason {
                 Some(r) if !r.trim().is_empty() => r,
                 _ => {
                     return Err(err(
@@ -284,7 +385,7 @@ impl Policy {
                     ))
                 }
             };
-            if let Some(a) = &s.account {
+            if let Some(a) = &account {
                 if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(err(
                         &key("account"),
@@ -292,13 +393,13 @@ impl Policy {
                     ));
                 }
             }
-            if let Some(r) = &s.rule {
-                if crate::rules::by_id(r).is_none() {
+            if let Some(r) = &rule {
+                if !rule_ids.contains(&r.as_str()) {
                     return Err(err(
                         &key("rule"),
                         format!(
                             "unknown rule id {r:?}; rule ids are: {}",
-                            crate::rules::RULE_IDS.join(", ")
+                            rule_ids.join(", ")
                         ),
                     ));
                 }
@@ -307,9 +408,9 @@ impl Policy {
                 v.map(|g| Glob::new(&g).map_err(|e| err(&key(k), e)))
                     .transpose()
             };
-            let actor = glob(s.actor, "actor")?;
-            let user = glob(s.user, "user")?;
-            if s.account.is_none() && s.rule.is_none() && actor.is_none() && user.is_none() {
+            let actor = glob(actor, "actor")?;
+            let user = glob(user, "user")?;
+            if account.is_none() && rule.is_none() && actor.is_none() && user.is_none() {
                 return Err(err(
                     &format!("suppress[{i}]"),
                     "a suppression must name at least one of account, rule, actor, user"
@@ -317,8 +418,8 @@ impl Policy {
                 ));
             }
             p.suppress.push(Suppression {
-                account: s.account,
-                rule: s.rule,
+                account,
+                rule,
                 actor,
                 user,
                 reason,

@@ -9,12 +9,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-/// CloudTrail's `eventSource` for IAM.
-pub const IAM_EVENT_SOURCE: &str = "iam.amazonaws.com";
-/// EventBridge `source` of CloudTrail IAM events.
-pub const ENVELOPE_SOURCE: &str = "aws.iam";
-/// EventBridge `detail-type` of CloudTrail API calls.
-pub const ENVELOPE_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
+use crate::sources;
 
 /// One CloudTrail record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -306,8 +301,9 @@ pub enum EnvelopeRejection {
 impl Envelope {
     /// Validates the envelope (DESIGN "Reliability rules") and returns its CloudTrail record.
     ///
-    /// Accepted: `source = aws.iam`, detail-type "AWS API Call via CloudTrail",
-    /// `detail.eventSource = iam.amazonaws.com`, and `account` (when present) equal to
+    /// Accepted: an envelope `source` and `detail-type` of one row of [`crate::sources::SOURCES`]
+    /// (`aws.iam`, "AWS API Call via CloudTrail") with that row's `detail.eventSource`
+    /// (`iam.amazonaws.com`), and `account` (when present) equal to
     /// `detail.recipientAccountId`.
     pub fn into_iam_record(self) -> Result<CloudTrailRecord, EnvelopeRejection> {
         let event_source = self
@@ -315,17 +311,16 @@ impl Envelope {
             .get("eventSource")
             .and_then(Value::as_str)
             .map(str::to_string);
-        let iam_detail = event_source.as_deref() == Some(IAM_EVENT_SOURCE);
-        let iam_envelope =
-            self.source == ENVELOPE_SOURCE && self.detail_type == ENVELOPE_DETAIL_TYPE;
-        if !iam_detail && !iam_envelope {
+        let by_detail = event_source.as_deref().and_then(sources::by_event_source);
+        let by_envelope = sources::by_envelope(&self.source, &self.detail_type);
+        if by_detail.is_none() && by_envelope.is_none() {
             return Err(EnvelopeRejection::OutOfScope {
                 source_name: self.source,
                 detail_type: self.detail_type,
                 event_source,
             });
         }
-        if !iam_envelope || !iam_detail {
+        if by_detail.is_none() || by_detail != by_envelope {
             return Err(EnvelopeRejection::Inconsistent(format!(
                 "source {:?} / detail-type {:?} with detail.eventSource {:?}",
                 self.source, self.detail_type, event_source

@@ -1,20 +1,12 @@
 //! Resolving events: calls that end earlier findings (the user deleted, the key deactivated,
 //! the grant removed). They file no finding; the findings they end are archived.
+//!
+//! Which findings a call can end is declared by each rule ([`crate::rules::RuleMeta::resolved_by`]);
+//! this module reads what the call is about ([`Ends`]) and matches it against a finding's parts.
 
-use crate::finding::{fields, Finding, RecordState};
+use crate::finding::{fields, Finding, FindingId, RecordState};
 use crate::record::CloudTrailRecord;
 use crate::time;
-
-/// The calls that end findings.
-pub const RESOLVING_EVENT_NAMES: [&str; 7] = [
-    "DeleteAccessKey",
-    "DeleteLoginProfile",
-    "DeleteUser",
-    "DeleteUserPolicy",
-    "DetachUserPolicy",
-    "RemoveUserFromGroup",
-    "UpdateAccessKey",
-];
 
 /// What a resolving event ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +15,7 @@ pub enum Ends {
     User(String),
     /// The findings about this access key (DeleteAccessKey, UpdateAccessKey Inactive).
     AccessKey(String),
-    /// The console-password findings of this user (DeleteLoginProfile).
+    /// The findings about this user's console password (DeleteLoginProfile).
     ConsolePassword(String),
     /// The admin-access / permissions finding of this grant (DetachUserPolicy,
     /// DeleteUserPolicy, RemoveUserFromGroup).
@@ -81,14 +73,18 @@ pub fn resolution(r: &CloudTrailRecord) -> Option<Resolution> {
 }
 
 impl Resolution {
-    /// Whether this resolution ends `f` (an active finding of the same account).
+    /// Whether this resolution ends `f`: an active finding of the same account, of a rule that
+    /// declares this call in its `resolved_by`, about the same user, key or grant.
     pub fn ends(&self, f: &Finding) -> bool {
-        if f.record_state != RecordState::Active
-            || !f
-                .id
-                .strip_prefix("iamwatch/")
-                .and_then(|rest| rest.strip_prefix(self.account.as_str()))
-                .is_some_and(|rest| rest.starts_with('/'))
+        if f.record_state != RecordState::Active {
+            return false;
+        }
+        let Some(id) = FindingId::parse(&f.id) else {
+            return false;
+        };
+        if id.account != self.account
+            || !crate::rules::by_id(id.rule)
+                .is_some_and(|m| m.resolved_by.contains(&self.event_name.as_str()))
         {
             return false;
         }
@@ -97,25 +93,10 @@ impl Resolution {
             f.field(fields::USER)
                 .is_some_and(|v| v.eq_ignore_ascii_case(u))
         };
-        let rule = f.rule_id().unwrap_or("");
         match &self.ends {
-            Ends::User(u) => same_user(u),
+            Ends::User(u) | Ends::ConsolePassword(u) => same_user(u),
             Ends::AccessKey(k) => f.field(fields::ACCESS_KEY_ID) == Some(k),
-            Ends::ConsolePassword(u) => {
-                same_user(u)
-                    && matches!(
-                        rule,
-                        "console-password-created" | "console-password-changed-for-other-user"
-                    )
-            }
-            Ends::Grant { user: u, grant } => {
-                same_user(u)
-                    && f.field(fields::GRANT) == Some(grant)
-                    && matches!(
-                        rule,
-                        "admin-access-granted-to-user" | "user-permissions-changed"
-                    )
-            }
+            Ends::Grant { user: u, grant } => same_user(u) && f.field(fields::GRANT) == Some(grant),
         }
     }
 
@@ -134,5 +115,34 @@ impl Resolution {
             ),
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolution;
+    use crate::rules::testing::record;
+    use serde_json::json;
+
+    /// Every call a rule declares in `resolved_by` is read as a resolution here, and no other.
+    #[test]
+    fn every_declared_resolving_call_resolves() {
+        let params = json!({"userName": "bob", "accessKeyId": "AKIA1", "status": "Inactive",
+                            "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                            "policyName": "p", "groupName": "g"});
+        for name in crate::rules::resolving_event_names() {
+            assert!(
+                resolution(&record(name, params.clone())).is_some(),
+                "{name} is declared by a rule but not read"
+            );
+        }
+        for name in crate::rules::firing_event_names() {
+            if !crate::rules::resolving_event_names().contains(name) {
+                assert!(
+                    resolution(&record(name, params.clone())).is_none(),
+                    "{name}"
+                );
+            }
+        }
     }
 }

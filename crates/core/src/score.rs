@@ -3,8 +3,9 @@
 
 use crate::enrich::Enrichment;
 use crate::net::parse_ip;
+use crate::observation::{Caller, Observation};
 use crate::policy::Policy;
-use crate::record::{CloudTrailRecord, IdentityType};
+use crate::record::IdentityType;
 use crate::rules::Detection;
 use crate::Label;
 
@@ -120,44 +121,10 @@ fn factor(id: &'static str, why: String) -> AppliedFactor {
 }
 
 /// Scores a detection.
-pub fn score(d: &Detection, r: &CloudTrailRecord, policy: &Policy, e: &Enrichment) -> Score {
+pub fn score(d: &Detection, o: &dyn Observation, policy: &Policy, e: &Enrichment) -> Score {
     let mut applied = Vec::new();
-    let kind = r.identity_type();
-    if kind == IdentityType::Root {
-        applied.push(factor("actor-root", "caller is the root user".into()));
-    }
-    if kind == IdentityType::IamUser {
-        applied.push(factor("actor-iam-user", "caller is an IAM user".into()));
-    }
-    if matches!(kind, IdentityType::Root | IdentityType::IamUser)
-        && r.mfa_authenticated() == Some(false)
-    {
-        applied.push(factor("no-mfa", "session not MFA-authenticated".into()));
-    }
-    let trusted = [r.user_identity.arn.as_deref(), r.principal_for_trust()]
-        .into_iter()
-        .flatten()
-        .find_map(|arn| policy.trusted_principal(arn).map(|g| (arn, g)));
-    if let Some((arn, g)) = trusted {
-        applied.push(factor(
-            "trusted-principal",
-            format!("{arn} matches {}", g.as_str()),
-        ));
-    }
-    if let Some(by) = r.user_identity.invoked_by.as_deref() {
-        if policy.trusted_services.iter().any(|s| s == by) {
-            applied.push(factor("trusted-service", format!("invoked by {by}")));
-        }
-    }
-    if !policy.trusted_cidrs.is_empty() {
-        if let Some(ip) = r.source_ip_address.as_deref().and_then(parse_ip) {
-            if !policy.trusted_cidrs.iter().any(|c| c.contains(&ip)) {
-                applied.push(factor(
-                    "untrusted-source-ip",
-                    format!("{ip} is outside trusted_cidrs"),
-                ));
-            }
-        }
+    if let Some(c) = o.caller() {
+        caller_factors(&c, policy, &mut applied);
     }
     if let Some(account) = &e.account {
         if let Some(ou) = account
@@ -175,10 +142,11 @@ pub fn score(d: &Detection, r: &CloudTrailRecord, policy: &Policy, e: &Enrichmen
             applied.push(factor("sandbox-account", format!("account is in OU {ou}")));
         }
     }
+    let grant = d.subject.grant().map(|g| g.to_string());
     if let Some(why) = e
         .target_user
         .as_ref()
-        .and_then(|u| u.admin_access(policy, d.grant.as_deref()))
+        .and_then(|u| u.admin_access(policy, grant.as_deref()))
     {
         applied.push(factor(
             "target-is-admin",
@@ -193,5 +161,46 @@ pub fn score(d: &Detection, r: &CloudTrailRecord, policy: &Policy, e: &Enrichmen
         value,
         label: Label::from_score(value),
         factors: applied,
+    }
+}
+
+/// The factors of who made the call: root or IAM user, MFA, trusted principal or service,
+/// source IP.
+fn caller_factors(c: &Caller, policy: &Policy, applied: &mut Vec<AppliedFactor>) {
+    if c.kind == IdentityType::Root {
+        applied.push(factor("actor-root", "caller is the root user".into()));
+    }
+    if c.kind == IdentityType::IamUser {
+        applied.push(factor("actor-iam-user", "caller is an IAM user".into()));
+    }
+    if matches!(c.kind, IdentityType::Root | IdentityType::IamUser)
+        && c.mfa_authenticated == Some(false)
+    {
+        applied.push(factor("no-mfa", "session not MFA-authenticated".into()));
+    }
+    let trusted = [c.arn, c.trust_principal]
+        .into_iter()
+        .flatten()
+        .find_map(|arn| policy.trusted_principal(arn).map(|g| (arn, g)));
+    if let Some((arn, g)) = trusted {
+        applied.push(factor(
+            "trusted-principal",
+            format!("{arn} matches {}", g.as_str()),
+        ));
+    }
+    if let Some(by) = c.invoked_by {
+        if policy.trusted_services.iter().any(|s| s == by) {
+            applied.push(factor("trusted-service", format!("invoked by {by}")));
+        }
+    }
+    if !policy.trusted_cidrs.is_empty() {
+        if let Some(ip) = c.source_ip.and_then(parse_ip) {
+            if !policy.trusted_cidrs.iter().any(|cidr| cidr.contains(&ip)) {
+                applied.push(factor(
+                    "untrusted-source-ip",
+                    format!("{ip} is outside trusted_cidrs"),
+                ));
+            }
+        }
     }
 }

@@ -1,15 +1,19 @@
 //! `access-key-created-for-other-user`: a caller made an access key for another user. The
 //! classic backdoor: whoever holds the new key acts as that user.
 
-use super::{created_key_id, succeeded, Detection, RuleMeta};
+use super::{created_key_id, succeeded, Detection, Outcome, RuleMeta, Subject};
 use crate::policy::Policy;
 use crate::record::CloudTrailRecord;
+use crate::sources::IAM;
 
 pub static META: RuleMeta = RuleMeta {
     id: "access-key-created-for-other-user",
     title: "Access key created for another user",
     base: 70,
+    event_source: IAM,
     event_names: &["CreateAccessKey"],
+    outcome: Outcome::Success,
+    resolved_by: &["DeleteAccessKey", "UpdateAccessKey", "DeleteUser"],
     types: &[
         "TTPs/Persistence/Account Manipulation",
         "TTPs/Privilege Escalation/Account Manipulation",
@@ -40,11 +44,11 @@ impl super::Rule for Rule {
         let key = created_key_id(r);
         Some(Detection {
             rule: &META,
-            subject: key.clone(),
-            user: Some(target.to_string()),
             summary: format!("created access key {key} for IAM user {target}"),
-            access_key_id: Some(key),
-            grant: None,
+            subject: Subject::AccessKey {
+                id: key,
+                user: Some(target.to_string()),
+            },
         })
     }
 }
@@ -64,7 +68,7 @@ mod tests {
         let d = detect(&r, &Policy::default()).unwrap();
         assert_eq!(d.rule.id, "access-key-created-for-other-user");
         assert_eq!(
-            (d.subject.as_str(), d.user.as_deref()),
+            (d.subject.key().as_str(), d.subject.user()),
             ("AKIABOB", Some("bob"))
         );
     }

@@ -1,15 +1,19 @@
 //! `access-key-created`: a caller made an access key for its own user. A new long-lived
 //! credential, often pasted into a laptop or a CI system.
 
-use super::{created_key_id, succeeded, target_or_caller, Detection, RuleMeta};
+use super::{created_key_id, succeeded, target_or_caller, Detection, Outcome, RuleMeta, Subject};
 use crate::policy::Policy;
 use crate::record::{CloudTrailRecord, IdentityType};
+use crate::sources::IAM;
 
 pub static META: RuleMeta = RuleMeta {
     id: "access-key-created",
     title: "Access key created",
     base: 30,
+    event_source: IAM,
     event_names: &["CreateAccessKey"],
+    outcome: Outcome::Success,
+    resolved_by: &["DeleteAccessKey", "UpdateAccessKey", "DeleteUser"],
     types: &["TTPs/Persistence/Account Manipulation"],
     recommendation: "Check that the user needs a long-lived key (a role or SSO usually \
         serves), that the user has at most one active key, and that it is stored safely.",
@@ -40,14 +44,11 @@ impl super::Rule for Rule {
         let user = target_or_caller(r);
         Some(Detection {
             rule: &META,
-            subject: key.clone(),
             summary: match &user {
                 Some(u) => format!("created access key {key} for its own user {u}"),
                 None => format!("created access key {key} for its own identity"),
             },
-            user,
-            access_key_id: Some(key),
-            grant: None,
+            subject: Subject::AccessKey { id: key, user },
         })
     }
 }
@@ -67,7 +68,7 @@ mod tests {
         let d = detect(&r, &Policy::default()).unwrap();
         assert_eq!(d.rule.id, "access-key-created");
         assert_eq!(
-            (d.subject.as_str(), d.user.as_deref()),
+            (d.subject.key().as_str(), d.subject.user()),
             ("AKIAALICE", Some("alice"))
         );
     }
@@ -75,6 +76,6 @@ mod tests {
     #[test]
     fn key_id_missing_falls_back_to_event_id() {
         let d = detect(&record("CreateAccessKey", json!({})), &Policy::default()).unwrap();
-        assert_eq!(d.subject, "unknown-key-e-1");
+        assert_eq!(d.subject.key(), "unknown-key-e-1");
     }
 }

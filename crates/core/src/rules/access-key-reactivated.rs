@@ -1,15 +1,19 @@
 //! `access-key-reactivated`: an inactive access key was made active again: often undoing a
 //! containment step, or reviving a forgotten key.
 
-use super::{succeeded, target_or_caller, Detection, RuleMeta};
+use super::{succeeded, target_or_caller, Detection, Outcome, RuleMeta, Subject};
 use crate::policy::Policy;
 use crate::record::CloudTrailRecord;
+use crate::sources::IAM;
 
 pub static META: RuleMeta = RuleMeta {
     id: "access-key-reactivated",
     title: "Access key reactivated",
     base: 40,
+    event_source: IAM,
     event_names: &["UpdateAccessKey"],
+    outcome: Outcome::Success,
+    resolved_by: &["DeleteAccessKey", "UpdateAccessKey", "DeleteUser"],
     types: &["TTPs/Persistence/Account Manipulation"],
     recommendation: "Find out why the key was inactive and who revived it; if it was \
         deactivated during an incident, deactivate it again and escalate.",
@@ -31,14 +35,11 @@ impl super::Rule for Rule {
         let user = target_or_caller(r);
         Some(Detection {
             rule: &META,
-            subject: key.clone(),
             summary: format!(
                 "reactivated access key {key} of {}",
                 user.as_deref().unwrap_or("unknown user")
             ),
-            user,
-            access_key_id: Some(key),
-            grant: None,
+            subject: Subject::AccessKey { id: key, user },
         })
     }
 }

@@ -2,15 +2,19 @@
 //! Whoever did can now sign in as that user. A user changing their own password is routine
 //! and no finding.
 
-use super::{succeeded, Detection, RuleMeta};
+use super::{succeeded, Detection, Outcome, RuleMeta, Subject};
 use crate::policy::Policy;
 use crate::record::CloudTrailRecord;
+use crate::sources::IAM;
 
 pub static META: RuleMeta = RuleMeta {
     id: "console-password-changed-for-other-user",
     title: "Console password changed for another user",
     base: 60,
+    event_source: IAM,
     event_names: &["UpdateLoginProfile"],
+    outcome: Outcome::Success,
+    resolved_by: &["DeleteLoginProfile", "DeleteUser"],
     types: &[
         "TTPs/Privilege Escalation/Account Manipulation",
         "TTPs/Persistence/Account Manipulation",
@@ -40,10 +44,7 @@ impl super::Rule for Rule {
         }
         Some(Detection {
             rule: &META,
-            subject: target.to_string(),
-            user: Some(target.to_string()),
-            access_key_id: None,
-            grant: None,
+            subject: Subject::User(target.to_string()),
             summary: format!("changed the console password of IAM user {target}"),
         })
     }
@@ -63,7 +64,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (d.rule.id, d.subject.as_str()),
+            (d.rule.id, d.subject.key().as_str()),
             ("console-password-changed-for-other-user", "bob")
         );
     }

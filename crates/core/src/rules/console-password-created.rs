@@ -1,15 +1,19 @@
 //! `console-password-created`: a user got a console password (a login profile): a second way
 //! in besides SSO, and a password that can be phished.
 
-use super::{succeeded, target_or_caller, Detection, RuleMeta};
+use super::{succeeded, target_or_caller, Detection, Outcome, RuleMeta, Subject};
 use crate::policy::Policy;
 use crate::record::CloudTrailRecord;
+use crate::sources::IAM;
 
 pub static META: RuleMeta = RuleMeta {
     id: "console-password-created",
     title: "Console password created",
     base: 40,
+    event_source: IAM,
     event_names: &["CreateLoginProfile"],
+    outcome: Outcome::Success,
+    resolved_by: &["DeleteLoginProfile", "DeleteUser"],
     types: &["TTPs/Persistence/Account Manipulation"],
     recommendation: "Confirm the user needs console access outside SSO; require MFA, or \
         delete the login profile.",
@@ -30,11 +34,8 @@ impl super::Rule for Rule {
         let user = target_or_caller(r)?;
         Some(Detection {
             rule: &META,
-            subject: user.clone(),
             summary: format!("created a console password for IAM user {user}"),
-            user: Some(user),
-            access_key_id: None,
-            grant: None,
+            subject: Subject::User(user),
         })
     }
 }
@@ -53,7 +54,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (d.rule.id, d.subject.as_str()),
+            (d.rule.id, d.subject.key().as_str()),
             ("console-password-created", "bob")
         );
     }

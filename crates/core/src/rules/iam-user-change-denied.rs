@@ -1,15 +1,19 @@
 //! `iam-user-change-denied`: an attempt to make one of the changes above was denied. One
 //! finding per caller and UTC day: someone is probing for a way to persist.
 
-use super::{Detection, RuleMeta, FIRING_EVENT_NAMES};
+use super::{Detection, Outcome, RuleMeta, Subject};
 use crate::policy::Policy;
 use crate::record::CloudTrailRecord;
+use crate::sources::IAM;
 
 pub static META: RuleMeta = RuleMeta {
     id: "iam-user-change-denied",
     title: "Denied attempt to change IAM users",
     base: 30,
-    event_names: &FIRING_EVENT_NAMES,
+    event_source: IAM,
+    event_names: &[],
+    outcome: Outcome::Denied,
+    resolved_by: &["DeleteUser"],
     types: &[
         "Unusual Behaviors/User",
         "TTPs/Persistence/Account Manipulation",
@@ -35,7 +39,10 @@ impl super::Rule for Rule {
 
     fn detect(&self, r: &CloudTrailRecord, _: &Policy) -> Option<Detection> {
         let code = r.error_code.as_deref()?;
-        if !is_denial(code) || !META.event_names.contains(&r.event_name.as_str()) {
+        if !is_denial(code)
+            || r.event_source != META.event_source
+            || !super::firing_event_names().contains(&r.event_name.as_str())
+        {
             return None;
         }
         let actor = r.actor();
@@ -43,7 +50,6 @@ impl super::Rule for Rule {
         let target = r.param("userName").map(str::to_string);
         Some(Detection {
             rule: &META,
-            subject: format!("{actor}/{day}"),
             summary: format!(
                 "was denied {}{} ({code})",
                 r.event_name,
@@ -52,9 +58,11 @@ impl super::Rule for Rule {
                     .map(|t| format!(" on {t}"))
                     .unwrap_or_default()
             ),
-            user: target,
-            access_key_id: None,
-            grant: None,
+            subject: Subject::DeniedCaller {
+                caller: actor,
+                day,
+                target,
+            },
         })
     }
 }
@@ -77,7 +85,10 @@ mod tests {
             let r = failed(record("CreateUser", json!({"userName": "bob"})), code);
             let d = detect(&r, &p).unwrap();
             assert_eq!(d.rule.id, "iam-user-change-denied");
-            assert_eq!(d.subject, "arn:aws:iam::111122223333:user/alice/2026-11-01");
+            assert_eq!(
+                d.subject.key(),
+                "arn:aws:iam::111122223333:user/alice/2026-11-01"
+            );
         }
         for code in ["EntityAlreadyExists", "LimitExceeded", "NoSuchEntity"] {
             assert!(detect(
@@ -93,7 +104,7 @@ mod tests {
         );
         late.event_time = "2026-11-02T01:00:00+02:00".into();
         assert_eq!(
-            detect(&late, &p).unwrap().subject,
+            detect(&late, &p).unwrap().subject.key(),
             "arn:aws:iam::111122223333:user/alice/2026-11-01"
         );
         // A denied read or resolving call is out of this rule's scope.

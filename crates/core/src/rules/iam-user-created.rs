@@ -1,14 +1,18 @@
 //! `iam-user-created`: a new IAM user, a new long-lived identity outside SSO.
 
-use super::{succeeded, Detection, RuleMeta};
+use super::{succeeded, Detection, Outcome, RuleMeta, Subject};
 use crate::policy::Policy;
 use crate::record::CloudTrailRecord;
+use crate::sources::IAM;
 
 pub static META: RuleMeta = RuleMeta {
     id: "iam-user-created",
     title: "IAM user created",
     base: 40,
+    event_source: IAM,
     event_names: &["CreateUser"],
+    outcome: Outcome::Success,
+    resolved_by: &["DeleteUser"],
     types: &["TTPs/Persistence/Create Account"],
     recommendation: "Confirm who asked for this IAM user and why SSO does not serve; \
         if nobody did, deactivate its credentials and investigate the caller.",
@@ -31,10 +35,7 @@ impl super::Rule for Rule {
             .or_else(|| r.response("/user/userName"))?;
         Some(Detection {
             rule: &META,
-            subject: user.to_string(),
-            user: Some(user.to_string()),
-            access_key_id: None,
-            grant: None,
+            subject: Subject::User(user.to_string()),
             summary: format!("created IAM user {user}"),
         })
     }
@@ -54,8 +55,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(d.rule.id, "iam-user-created");
-        assert_eq!(d.subject, "bob");
-        assert_eq!(d.user.as_deref(), Some("bob"));
+        assert_eq!(d.subject.key(), "bob");
+        assert_eq!(d.subject.user(), Some("bob"));
     }
 
     #[test]

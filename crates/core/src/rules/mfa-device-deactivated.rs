@@ -1,15 +1,19 @@
 //! `mfa-device-deactivated`: an MFA device was deactivated or deleted, leaving a password or
 //! key as the only factor.
 
-use super::{succeeded, target_or_caller, Detection, RuleMeta};
+use super::{succeeded, target_or_caller, Detection, Outcome, RuleMeta, Subject};
 use crate::policy::Policy;
 use crate::record::CloudTrailRecord;
+use crate::sources::IAM;
 
 pub static META: RuleMeta = RuleMeta {
     id: "mfa-device-deactivated",
     title: "MFA device deactivated",
     base: 50,
+    event_source: IAM,
     event_names: &["DeactivateMFADevice", "DeleteVirtualMFADevice"],
+    outcome: Outcome::Success,
+    resolved_by: &["DeleteUser"],
     types: &["TTPs/Defense Evasion/Modify Authentication Process"],
     recommendation: "Ask the user whether they replaced their MFA device; if not, \
         re-enrol MFA, reset the password and review the user's recent activity.",
@@ -35,14 +39,14 @@ impl super::Rule for Rule {
         } else {
             target_or_caller(r)
         };
-        let who = user.clone().unwrap_or_else(|| "unknown-user".to_string());
+        let who = user.as_deref().unwrap_or("unknown-user");
         Some(Detection {
             rule: &META,
-            subject: format!("{who}/{serial}"),
             summary: format!("removed MFA device {serial} of {who}"),
-            user,
-            access_key_id: None,
-            grant: None,
+            subject: Subject::MfaDevice {
+                serial: serial.to_string(),
+                user,
+            },
         })
     }
 }
@@ -61,14 +65,14 @@ mod tests {
         );
         let d = detect(&r, &Policy::default()).unwrap();
         assert_eq!(d.rule.id, "mfa-device-deactivated");
-        assert_eq!(d.subject, "bob/arn:aws:iam::111122223333:mfa/bob");
+        assert_eq!(d.subject.key(), "bob/arn:aws:iam::111122223333:mfa/bob");
         let r = root(
             "DeleteVirtualMFADevice",
             json!({"serialNumber": "arn:aws:iam::111122223333:mfa/root-account-mfa-device"}),
         );
         let d = detect(&r, &Policy::default()).unwrap();
         assert_eq!(
-            d.subject,
+            d.subject.key(),
             "root/arn:aws:iam::111122223333:mfa/root-account-mfa-device"
         );
         let r = record(
@@ -77,7 +81,7 @@ mod tests {
         );
         let d = detect(&r, &Policy::default()).unwrap();
         assert_eq!(
-            (d.subject.as_str(), d.user.as_deref()),
+            (d.subject.key().as_str(), d.subject.user()),
             ("alice/arn:aws:iam::111122223333:mfa/alice", Some("alice"))
         );
     }

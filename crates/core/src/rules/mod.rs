@@ -6,6 +6,8 @@
 
 use crate::policy::Policy;
 use crate::record::CloudTrailRecord;
+pub use crate::subject::{Grant, Subject};
+use std::sync::OnceLock;
 
 #[path = "access-key-created.rs"]
 mod access_key_created;
@@ -14,7 +16,7 @@ mod access_key_created_for_other_user;
 #[path = "access-key-reactivated.rs"]
 mod access_key_reactivated;
 #[path = "admin-access-granted-to-user.rs"]
-pub mod admin_access_granted_to_user;
+mod admin_access_granted_to_user;
 #[path = "console-password-changed-for-other-user.rs"]
 mod console_password_changed_for_other_user;
 #[path = "console-password-created.rs"]
@@ -30,7 +32,18 @@ mod root_access_key_created;
 #[path = "user-permissions-changed.rs"]
 mod user_permissions_changed;
 
-/// What a rule is: its id, score and documentation, kept beside its logic.
+/// Whether a rule looks at successful calls or at denied ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Successful calls of `event_names`.
+    Success,
+    /// Denied calls of every event name that the success rules watch (`event_names` is empty).
+    Denied,
+}
+
+/// What a rule is: its id, score and documentation, kept beside its logic. Everything else
+/// that lists rules (ids, event names, resolving events, the CDK's forwarding rules, the
+/// runbook checker) is derived from [`RULES`] through these.
 #[derive(Debug, PartialEq, Eq)]
 pub struct RuleMeta {
     /// Kebab-case id: file stem, sample event, runbook, GeneratorId `iamwatch/<id>`.
@@ -39,8 +52,14 @@ pub struct RuleMeta {
     pub title: &'static str,
     /// Base score before factors.
     pub base: u8,
-    /// The CloudTrail event names the rule looks at.
+    /// The CloudTrail `eventSource` of the calls the rule looks at (one of [`crate::sources`]).
+    pub event_source: &'static str,
+    /// The CloudTrail event names the rule looks at (empty for [`Outcome::Denied`]: see there).
     pub event_names: &'static [&'static str],
+    /// Successful or denied calls.
+    pub outcome: Outcome,
+    /// The calls that end this rule's findings ([`crate::resolve`] says how each matches).
+    pub resolved_by: &'static [&'static str],
     /// ASFF `Types`.
     pub types: &'static [&'static str],
     /// What the finding means and why it matters (goes into the recommendation text).
@@ -49,18 +68,28 @@ pub struct RuleMeta {
     pub attack: &'static [&'static str],
 }
 
+impl RuleMeta {
+    /// The event names this rule reads: its own, or for a denial rule every success rule's.
+    pub fn watched_event_names(&self) -> Vec<&'static str> {
+        match self.outcome {
+            Outcome::Success => self.event_names.to_vec(),
+            Outcome::Denied => sorted_unique(
+                metas()
+                    .filter(|m| {
+                        m.outcome == Outcome::Success && m.event_source == self.event_source
+                    })
+                    .flat_map(|m| m.event_names.iter().copied()),
+            ),
+        }
+    }
+}
+
 /// A rule's verdict on a record: a finding about `subject`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detection {
     pub rule: &'static RuleMeta,
-    /// The part of the finding id after the rule id: user name, key id, user + grant...
-    pub subject: String,
-    /// The IAM user the finding is about (`root` for the root user), when there is one.
-    pub user: Option<String>,
-    /// The access key the finding is about.
-    pub access_key_id: Option<String>,
-    /// The grant: `policy:<arn>`, `inline:<name>` or `group:<name>`.
-    pub grant: Option<String>,
+    /// What the finding is about; its key is the part of the finding id after the rule id.
+    pub subject: Subject,
     /// One sentence of what happened, without the actor: "created IAM user alice".
     pub summary: String,
 }
@@ -72,7 +101,8 @@ pub trait Rule: Sync {
     fn detect(&self, record: &CloudTrailRecord, policy: &Policy) -> Option<Detection>;
 }
 
-/// Every rule, in the order they are tried; for a record at most one fires.
+/// Every rule, in the order they are tried; for a record at most one fires. This is the one
+/// list of rules: adding a rule is adding its file and one line here.
 pub static RULES: &[&dyn Rule] = &[
     &iam_user_created::Rule,
     &root_access_key_created::Rule,
@@ -87,51 +117,68 @@ pub static RULES: &[&dyn Rule] = &[
     &iam_user_change_denied::Rule,
 ];
 
-/// Every rule id.
-pub const RULE_IDS: [&str; 11] = [
-    "iam-user-created",
-    "root-access-key-created",
-    "access-key-created-for-other-user",
-    "access-key-created",
-    "console-password-created",
-    "console-password-changed-for-other-user",
-    "admin-access-granted-to-user",
-    "user-permissions-changed",
-    "mfa-device-deactivated",
-    "access-key-reactivated",
-    "iam-user-change-denied",
-];
+/// Every rule's metadata, in [`RULES`] order.
+pub fn metas() -> impl Iterator<Item = &'static RuleMeta> {
+    RULES.iter().map(|r| r.meta())
+}
 
-/// The calls that make findings (their denied attempts make `iam-user-change-denied`).
-pub const FIRING_EVENT_NAMES: [&str; 10] = [
-    "AddUserToGroup",
-    "AttachUserPolicy",
-    "CreateAccessKey",
-    "CreateLoginProfile",
-    "CreateUser",
-    "DeactivateMFADevice",
-    "DeleteVirtualMFADevice",
-    "PutUserPolicy",
-    "UpdateAccessKey",
-    "UpdateLoginProfile",
-];
+/// Every rule id, in [`RULES`] order.
+pub fn ids() -> Vec<&'static str> {
+    metas().map(|m| m.id).collect()
+}
 
-/// Every CloudTrail event name iamwatch reads: the firing calls and the resolving ones, sorted.
-/// The CDK app's EventBridge rules use exactly this list (`cdk/lib/event-names.json`).
-pub fn in_scope_event_names() -> Vec<&'static str> {
-    let mut v: Vec<&str> = FIRING_EVENT_NAMES
-        .iter()
-        .chain(crate::resolve::RESOLVING_EVENT_NAMES.iter())
-        .copied()
-        .collect();
+fn sorted_unique(names: impl Iterator<Item = &'static str>) -> Vec<&'static str> {
+    let mut v: Vec<&str> = names.collect();
     v.sort_unstable();
     v.dedup();
     v
 }
 
+/// The calls that make findings (their denied attempts make `iam-user-change-denied`), sorted.
+pub fn firing_event_names() -> &'static [&'static str] {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        sorted_unique(
+            metas()
+                .filter(|m| m.outcome == Outcome::Success)
+                .flat_map(|m| m.event_names.iter().copied()),
+        )
+    })
+}
+
+/// The calls that end findings, sorted.
+pub fn resolving_event_names() -> &'static [&'static str] {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES.get_or_init(|| sorted_unique(metas().flat_map(|m| m.resolved_by.iter().copied())))
+}
+
+/// Whether `event_name` is a call iamwatch reads (a firing or a resolving one).
+pub fn in_scope(event_name: &str) -> bool {
+    firing_event_names().contains(&event_name) || resolving_event_names().contains(&event_name)
+}
+
+/// Every CloudTrail event name iamwatch reads: the firing calls and the resolving ones, sorted.
+/// The CDK app's EventBridge rules use exactly this list (`cdk/lib/rules.json`).
+pub fn in_scope_event_names() -> Vec<&'static str> {
+    sorted_unique(
+        firing_event_names()
+            .iter()
+            .chain(resolving_event_names())
+            .copied(),
+    )
+}
+
 /// The rule with this id.
 pub fn by_id(id: &str) -> Option<&'static RuleMeta> {
-    RULES.iter().map(|r| r.meta()).find(|m| m.id == id)
+    metas().find(|m| m.id == id)
+}
+
+impl Policy {
+    /// Parses and validates policy TOML against this catalog's rule ids; `file` names the
+    /// source in errors.
+    pub fn from_toml(text: &str, file: &str) -> Result<Policy, crate::policy::PolicyError> {
+        Policy::from_toml_with_rules(text, file, &ids())
+    }
 }
 
 /// The first rule that fires on this record.
@@ -169,6 +216,93 @@ pub(crate) fn created_key_id(record: &CloudTrailRecord) -> String {
                 .map(|id| format!("unknown-key-{id}"))
         })
         .unwrap_or_else(|| "unknown-key".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file of `src/rules/` but `mod.rs` is a rule registered in [`RULES`] under its stem,
+    /// and every registered rule has its file: the catalog cannot miss a rule.
+    #[test]
+    fn every_rule_file_is_registered() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules");
+        let mut stems: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .filter(|s| s != "mod")
+            .collect();
+        stems.sort();
+        let mut registered: Vec<String> = ids().into_iter().map(String::from).collect();
+        registered.sort();
+        assert_eq!(stems, registered, "rule files vs RULES");
+        let mut unique = registered.clone();
+        unique.dedup();
+        assert_eq!(unique, registered, "a rule id registered twice");
+    }
+
+    #[test]
+    fn ids_are_kebab_case_and_metadata_is_complete() {
+        for m in metas() {
+            assert!(
+                m.id.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'-' || b.is_ascii_digit()),
+                "{}",
+                m.id
+            );
+            assert!(
+                !m.title.is_empty() && !m.types.is_empty() && !m.attack.is_empty(),
+                "{}",
+                m.id
+            );
+            assert!(
+                !m.watched_event_names().is_empty(),
+                "{} watches no call",
+                m.id
+            );
+            assert_eq!(
+                m.event_names.is_empty(),
+                m.outcome == Outcome::Denied,
+                "{}: only a denial rule takes its names from the others",
+                m.id
+            );
+        }
+    }
+
+    #[test]
+    fn derived_lists() {
+        assert_eq!(
+            firing_event_names(),
+            [
+                "AddUserToGroup",
+                "AttachUserPolicy",
+                "CreateAccessKey",
+                "CreateLoginProfile",
+                "CreateUser",
+                "DeactivateMFADevice",
+                "DeleteVirtualMFADevice",
+                "PutUserPolicy",
+                "UpdateAccessKey",
+                "UpdateLoginProfile",
+            ]
+        );
+        assert_eq!(
+            resolving_event_names(),
+            [
+                "DeleteAccessKey",
+                "DeleteLoginProfile",
+                "DeleteUser",
+                "DeleteUserPolicy",
+                "DetachUserPolicy",
+                "RemoveUserFromGroup",
+                "UpdateAccessKey",
+            ]
+        );
+        assert!(in_scope("DeleteUser") && in_scope("CreateUser") && !in_scope("GetUser"));
+        assert_eq!(by_id("iam-user-created").map(|m| m.base), Some(40));
+    }
 }
 
 #[cfg(test)]

@@ -1,15 +1,19 @@
 //! `root-access-key-created`: the root user made itself an access key. Root keys can do
 //! anything, cannot be limited by policy, and AWS says never to have one.
 
-use super::{created_key_id, succeeded, Detection, RuleMeta};
+use super::{created_key_id, succeeded, Detection, Outcome, RuleMeta, Subject};
 use crate::policy::Policy;
 use crate::record::{CloudTrailRecord, IdentityType};
+use crate::sources::IAM;
 
 pub static META: RuleMeta = RuleMeta {
     id: "root-access-key-created",
     title: "Root user access key created",
     base: 90,
+    event_source: IAM,
     event_names: &["CreateAccessKey"],
+    outcome: Outcome::Success,
+    resolved_by: &["DeleteAccessKey", "UpdateAccessKey", "DeleteUser"],
     types: &[
         "TTPs/Persistence/Account Manipulation",
         "Software and Configuration Checks/AWS Security Best Practices",
@@ -36,11 +40,11 @@ impl super::Rule for Rule {
         let key = created_key_id(r);
         Some(Detection {
             rule: &META,
-            subject: key.clone(),
-            user: Some("root".to_string()),
             summary: format!("created access key {key} for the root user"),
-            access_key_id: Some(key),
-            grant: None,
+            subject: Subject::AccessKey {
+                id: key,
+                user: Some("root".to_string()),
+            },
         })
     }
 }
@@ -59,7 +63,7 @@ mod tests {
         );
         let d = detect(&r, &Policy::default()).unwrap();
         assert_eq!(d.rule.id, "root-access-key-created");
-        assert_eq!(d.subject, "AKIAROOT");
+        assert_eq!(d.subject.key(), "AKIAROOT");
     }
 
     #[test]

@@ -1,16 +1,25 @@
 //! `user-permissions-changed`: any other permission grant to a user (a policy attached or put,
 //! a group joined). Permissions belong on roles and groups managed as code, not on users.
 
-use super::admin_access_granted_to_user::grant;
-use super::{Detection, RuleMeta};
+use super::{Detection, Outcome, RuleMeta, Subject};
 use crate::policy::Policy;
+use crate::policy_document::user_grant;
 use crate::record::CloudTrailRecord;
+use crate::sources::IAM;
 
 pub static META: RuleMeta = RuleMeta {
     id: "user-permissions-changed",
     title: "IAM user permissions changed",
     base: 20,
+    event_source: IAM,
     event_names: &["AttachUserPolicy", "PutUserPolicy", "AddUserToGroup"],
+    outcome: Outcome::Success,
+    resolved_by: &[
+        "DetachUserPolicy",
+        "DeleteUserPolicy",
+        "RemoveUserFromGroup",
+        "DeleteUser",
+    ],
     types: &["TTPs/Privilege Escalation/Account Manipulation"],
     recommendation: "Check the grant against the change that asked for it; prefer \
         permissions on groups or roles managed as code.",
@@ -25,14 +34,14 @@ impl super::Rule for Rule {
     }
 
     fn detect(&self, r: &CloudTrailRecord, policy: &Policy) -> Option<Detection> {
-        let g = grant(r, policy).filter(|g| !g.admin)?;
+        let g = user_grant(r, policy).filter(|g| !g.admin)?;
         Some(Detection {
             rule: &META,
-            subject: format!("{}/{}", g.user, g.grant),
-            summary: format!("granted IAM user {} {}", g.user, g.what),
-            user: Some(g.user),
-            access_key_id: None,
-            grant: Some(g.grant),
+            summary: format!("granted IAM user {} {}", g.user, g.grant.describe()),
+            subject: Subject::UserGrant {
+                user: g.user,
+                grant: g.grant,
+            },
         })
     }
 }
@@ -52,7 +61,7 @@ mod tests {
         let d = detect(&r, &Policy::default()).unwrap();
         assert_eq!(d.rule.id, "user-permissions-changed");
         assert_eq!(
-            d.subject,
+            d.subject.key(),
             "bob/policy:arn:aws:iam::aws:policy/ReadOnlyAccess"
         );
     }

@@ -1,0 +1,76 @@
+//! The fast path for CloudTrail log files as CloudTrail writes them to S3.
+
+use super::{classify, source_hits, DocError, DocStats, ItemError, ItemResult};
+use serde_json::Value;
+
+/// How CloudTrail starts a log file, and each record in it.
+const LOG_FILE_START: &[u8] = b"{\"Records\":[";
+const RECORD_START: &[u8] = b"{\"eventVersion\":";
+
+/// The fast path for log files exactly as CloudTrail writes them to S3: compact JSON,
+/// `{"Records":[` and every record starting with `{"eventVersion":`. That byte sequence cannot
+/// occur inside a JSON string (a quote there is escaped), so its occurrences are the record
+/// starts: two SIMD substring passes find the records and the IAM hits, and only the records
+/// holding a hit are parsed. Anything else (`None`) takes the structural reader: another
+/// layout, a record that does not parse, a nested object that looks like a record start.
+/// (One thing this path cannot see: such a nested object inside a record without a hit makes
+/// the record count one too high; no record is missed by it.)
+pub(super) fn cloudtrail_log_file(
+    buf: &[u8],
+    first_line: usize,
+    on_item: &mut dyn FnMut(ItemResult),
+) -> Option<Result<DocStats, DocError>> {
+    if !buf.starts_with(LOG_FILE_START) || !buf[LOG_FILE_START.len()..].starts_with(RECORD_START) {
+        return None;
+    }
+    let end = buf.trim_ascii_end();
+    if !end.ends_with(b"]}") {
+        // Truncated or not what CloudTrail writes: let the structural reader say where.
+        return None;
+    }
+    let starts: Vec<usize> = memchr::memmem::find_iter(buf, RECORD_START).collect();
+    let mut stats = DocStats {
+        items: starts.len() as u64,
+        iam_records: 0,
+    };
+    let mut parsed_until = 0;
+    let mut items = Vec::new();
+    for (hit, _) in source_hits(buf) {
+        if hit < parsed_until {
+            continue; // another hit in a record already read
+        }
+        // The record holding the hit starts at the last record start before it.
+        let i = starts.partition_point(|s| *s <= hit) - 1;
+        let start = starts[i];
+        let mut stream =
+            serde_json::Deserializer::from_slice(&buf[start..end.len() - 2]).into_iter::<Value>();
+        let value = match stream.next() {
+            Some(Ok(v)) => {
+                parsed_until = start + stream.byte_offset();
+                v
+            }
+            // A record that does not parse: the structural reader says where it breaks.
+            Some(Err(_)) | None => return None,
+        };
+        if hit >= parsed_until || starts.get(i + 1).is_some_and(|next| *next < parsed_until) {
+            // A nested object starts like a record (the hit is outside the object parsed, or
+            // a record start lies inside it): not the layout this path assumes.
+            return None;
+        }
+        items.push((i, start, value));
+    }
+    for (i, start, value) in items {
+        classify(value, &mut |item| match item {
+            Ok(record) => {
+                stats.iam_records += 1;
+                on_item(Ok(record));
+            }
+            Err(reason) => {
+                let line = first_line + memchr::memchr_iter(b'\n', &buf[..start]).count();
+                let location = format!("record {} (line {line})", i + 1);
+                on_item(Err(ItemError { location, reason }));
+            }
+        });
+    }
+    Some(Ok(stats))
+}
