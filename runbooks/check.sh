@@ -12,7 +12,7 @@ python3 -m pip install --quiet --disable-pip-version-check -r runbooks/tools/req
 echo "--> runbooks: unit tests of the checker"
 python3 -m unittest discover -s runbooks/tools -p 'test_*.py'
 
-echo "--> runbooks: cargo build -p iamwatch-cli (the checker asks it for the rules and runs its scan)"
+echo "--> runbooks: cargo build -p iamwatch-cli (the checker asks it for the rules, runs its scan)"
 cargo build --locked -p iamwatch-cli
 
 echo "--> runbooks: check_runbooks.py"
