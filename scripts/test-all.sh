@@ -6,6 +6,21 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Checks of the other parts; each area owns its script. A script of this list that is missing or
+# lost its executable bit fails the run before anything else runs: a check that silently does not
+# run is worse than a red one.
+checks=(scripts/check-asff.sh scripts/check-org-snapshot.sh runbooks/check.sh cdk/ci.sh)
+for check in "${checks[@]}"; do
+  if [ ! -f "$check" ]; then
+    echo "FAILED: $check does not exist (it is in the list of checks of scripts/test-all.sh)" >&2
+    exit 1
+  fi
+  if [ ! -x "$check" ]; then
+    echo "FAILED: $check is not executable; run: chmod +x $check (and commit the mode)" >&2
+    exit 1
+  fi
+done
+
 step "tools (PyPI: moto server, boto3/botocore models, cfn-lint)"
 python3 -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
 
@@ -19,12 +34,9 @@ cargo clippy -p iamwatch-cli --features aws --all-targets --locked -- -D warning
 step "cargo test (unit, golden, end-to-end against moto)"
 cargo test --workspace --locked
 
-# Checks of the other parts; each area owns its script.
-for check in scripts/check-asff.sh scripts/check-org-snapshot.sh runbooks/check.sh cdk/ci.sh; do
-  if [ -x "$check" ]; then
-    step "$check"
-    "$check"
-  fi
+for check in "${checks[@]}"; do
+  step "$check"
+  "$check"
 done
 
 step "all checks passed"

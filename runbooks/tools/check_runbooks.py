@@ -5,17 +5,22 @@ Run from anywhere: `python3 runbooks/tools/check_runbooks.py` (see runbooks/chec
 Every problem is printed as `path:line: reason`; the exit status is 1 when there is any.
 
 Checks:
-  rules   the rule runbooks are exactly the rule ids (crates/core/src/rules/*.rs stems with
-          '_' -> '-', or DESIGN.md's table when the core has no rules yet); each names its id,
-          has the template's sections, every scoring factor with its delta, and the base score,
-          ASFF Types and ATT&CK ids of the rule's RuleMeta in the core (DESIGN.md's base score
-          when the core has no file for it); README.md links every rule runbook and ops-*.md.
+  rules   the rule runbooks are exactly the rule ids that `iamwatch rules --format json` lists;
+          each names its id, has the template's sections, every factor of
+          `iamwatch rules --factors --format json` with its delta (and no other), the rule's
+          base score, ASFF Types and ATT&CK ids, and only resolving events of the rule in its
+          "Archived by" row; README.md links every rule runbook and ops-*.md, and its table's
+          base scores are the rules' ones.
   aws     every `aws ...` command in a fenced shell block names an operation of botocore's
           service model, only parameters of its input shape (or global CLI options), every
           required parameter, valid JSON / shorthand keys and enum values where literal.
   scan    every `iamwatch scan ...` command runs against events/ (exit 0 or 1).
   links   relative links resolve to files in the repository, anchors to headings.
   lint    pymarkdown (config runbooks/.pymarkdown.json) reports nothing.
+
+iamwatch is the binary named by --iamwatch or $IAMWATCH_BIN, else `cargo run -p iamwatch-cli` in
+the repository. When it cannot be run or prints what the checker does not understand, nothing is
+checked and the exit status is 2.
 """
 from __future__ import annotations
 
@@ -31,33 +36,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-
-# Copy of DESIGN.md's rule table (rule id -> base score) and factor table, used when neither the
-# Rust core's rules nor DESIGN.md are available (DESIGN.md lives outside the repository).
-BUILTIN_RULES = {
-    "iam-user-created": 40,
-    "access-key-created": 30,
-    "access-key-created-for-other-user": 70,
-    "root-access-key-created": 90,
-    "console-password-created": 40,
-    "console-password-changed-for-other-user": 60,
-    "admin-access-granted-to-user": 80,
-    "user-permissions-changed": 20,
-    "mfa-device-deactivated": 50,
-    "access-key-reactivated": 40,
-    "iam-user-change-denied": 30,
-}
-BUILTIN_FACTORS = {
-    "actor-root": "+30",
-    "actor-iam-user": "+10",
-    "no-mfa": "+10",
-    "trusted-principal": "-30",
-    "trusted-service": "-20",
-    "untrusted-source-ip": "+10",
-    "critical-account": "+15",
-    "sandbox-account": "-15",
-    "target-is-admin": "+15",
-}
 
 # The sections of the rule runbook template, in order.
 RULE_SECTIONS = [
@@ -508,15 +486,64 @@ def check_aws_commands(path: Path, text: str) -> list[Problem]:
     return problems
 
 
+# --------------------------------------------------------------------------- the iamwatch binary
+
+# How to run iamwatch when IAMWATCH_BIN is not set: build and run it from the repository.
+CARGO_RUN = ["cargo", "run", "--quiet", "--locked", "-p", "iamwatch-cli", "--"]
+
+
+class BinaryError(Exception):
+    """iamwatch could not be run, or printed what the checker does not understand."""
+
+
+@dataclass
+class Iamwatch:
+    """How to run iamwatch: `command` followed by iamwatch's own arguments, in `repo`."""
+    command: list
+    repo: Path
+
+    @classmethod
+    def locate(cls, repo: Path, binary: Path | None = None) -> "Iamwatch":
+        """`binary` if given, else $IAMWATCH_BIN, else `cargo run` in the repository."""
+        if binary is None and os.environ.get("IAMWATCH_BIN"):
+            binary = Path(os.environ["IAMWATCH_BIN"])
+        if binary is None:
+            return cls(list(CARGO_RUN), repo)
+        if not binary.is_file():
+            raise BinaryError(f"iamwatch binary {binary} (--iamwatch or IAMWATCH_BIN) does not "
+                              "exist; build it with `cargo build --locked -p iamwatch-cli`")
+        return cls([str(binary.resolve())], repo)
+
+    def show(self, args: list[str]) -> str:
+        return "`" + " ".join(["iamwatch"] + args) + "`"
+
+    def run(self, args: list[str]) -> subprocess.CompletedProcess:
+        """Runs iamwatch with `args`; raises BinaryError when it cannot be started."""
+        try:
+            return subprocess.run(self.command + args, cwd=self.repo, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=600,
+                                  env={**os.environ, "NO_COLOR": "1"})
+        except OSError as e:
+            raise BinaryError(f"cannot run {' '.join(self.command)}: {e}") from e
+
+    def json(self, args: list[str]):
+        """What iamwatch prints for `args`, parsed as JSON; raises BinaryError when it fails."""
+        try:
+            proc = self.run(args)
+        except subprocess.TimeoutExpired as e:
+            raise BinaryError(f"{self.show(args)} timed out") from e
+        if proc.returncode != 0:
+            err = " | ".join([ln for ln in proc.stderr.splitlines() if ln.strip()][-5:])
+            raise BinaryError(f"{self.show(args)} ({' '.join(self.command)}) exited "
+                              f"{proc.returncode}: {err}")
+        try:
+            return json.loads(proc.stdout)
+        except json.JSONDecodeError as e:
+            raise BinaryError(f"{self.show(args)} did not print JSON ({e.msg} at line "
+                              f"{e.lineno}): {proc.stdout[:80]!r}") from e
+
+
 # --------------------------------------------------------------------------- iamwatch scan
-
-def scan_subcommand_exists(repo: Path) -> bool:
-    main = repo / "crates/cli/src/main.rs"
-    if not main.is_file():
-        return False
-    text = main.read_text(encoding="utf-8", errors="replace")
-    return bool(re.search(r'\bScan\b|"scan"|\bmod\s+scan\b|\bscan::', text))
-
 
 SCAN_VALUE_OPTIONS = {"--policy", "--org", "--format", "--min-severity", "--fail-on"}
 
@@ -549,7 +576,7 @@ def scan_argv(tokens: list[str], repo: Path) -> list[str]:
     return argv
 
 
-def check_scan_commands(files: dict, repo: Path, binary: Path | None) -> list[Problem]:
+def check_scan_commands(files: dict, iamwatch: Iamwatch) -> list[Problem]:
     problems, commands = [], []
     for path, text in files.items():
         for line, _lang, tokens, error in shell_commands(text):
@@ -557,25 +584,16 @@ def check_scan_commands(files: dict, repo: Path, binary: Path | None) -> list[Pr
                 problems.append(Problem(path, line, error))
             elif tokens and tokens[0] == "iamwatch" and len(tokens) > 1 and tokens[1] == "scan":
                 commands.append((path, line, tokens))
-    if binary is None:
-        print(f"SKIPPED: {len(commands)} `iamwatch scan` commands not run: "
-              "crates/cli/src/main.rs has no scan subcommand yet", file=sys.stderr)
-        return problems
-    if not binary.is_file():
-        return problems + [Problem(repo / "crates/cli/src/main.rs", 1,
-                                   f"scan subcommand exists but {binary} was not built")]
     for path, line, tokens in commands:
-        argv = scan_argv(tokens, repo)
+        argv = scan_argv(tokens, iamwatch.repo)
         try:
-            proc = subprocess.run([str(binary)] + argv[0:], cwd=repo, stdin=subprocess.DEVNULL,
-                                  capture_output=True, text=True, timeout=300,
-                                  env={**os.environ, "NO_COLOR": "1"})
+            proc = iamwatch.run(argv)
         except subprocess.TimeoutExpired:
-            problems.append(Problem(path, line, f"`iamwatch {' '.join(argv)}` timed out"))
+            problems.append(Problem(path, line, f"{iamwatch.show(argv)} timed out"))
             continue
         if proc.returncode not in (0, 1):
             err = " | ".join(proc.stderr.strip().splitlines()[-3:])
-            problems.append(Problem(path, line, f"`iamwatch {' '.join(argv)}` exited "
+            problems.append(Problem(path, line, f"{iamwatch.show(argv)} exited "
                                                 f"{proc.returncode}: {err}"))
     print(f"ran {len(commands)} `iamwatch scan` commands", file=sys.stderr)
     return problems
@@ -583,54 +601,61 @@ def check_scan_commands(files: dict, repo: Path, binary: Path | None) -> list[Pr
 
 # --------------------------------------------------------------------------- rule set
 
-def design_tables(repo: Path):
-    """(rules {id: base}, factors {id: delta}) from DESIGN.md if reachable, else built in."""
-    for cand in (repo / "docs/DESIGN.md", repo / "DESIGN.md", repo.parent / "shared/DESIGN.md"):
-        if cand.is_file():
-            text = cand.read_text(encoding="utf-8")
-            rules = {m.group(1): int(m.group(2)) for m in re.finditer(
-                r"^\|\s*([a-z][a-z0-9-]+)\s*\|[^\n]*?\|\s*(\d+)\s*\|[^|\n]*\|\s*$", text, re.M)}
-            factors = {m.group(1): m.group(2) for m in re.finditer(
-                r"^\|\s*([a-z][a-z0-9-]+)\s*\|[^\n]*\|\s*([+-]\d+)\s*\|\s*$", text, re.M)}
-            if rules and factors:
-                return rules, factors, str(cand)
-    return dict(BUILTIN_RULES), dict(BUILTIN_FACTORS), "built-in copy of DESIGN.md"
+RULES_ARGS = ["rules", "--format", "json"]
+FACTORS_ARGS = ["rules", "--factors", "--format", "json"]
+# The fields the checker reads, with their JSON types (other fields are ignored).
+RULE_FIELDS = {"id": str, "base": int, "types": list, "attack": list, "resolving_events": list}
+FACTOR_FIELDS = {"id": str, "delta": int}
 
 
-def rule_ids(repo: Path) -> tuple[set[str], str]:
-    rules_dir = repo / "crates/core/src/rules"
-    stems = sorted(p.stem for p in rules_dir.glob("*.rs") if p.stem != "mod") \
-        if rules_dir.is_dir() else []
-    if stems:
-        return {s.replace("_", "-") for s in stems}, "crates/core/src/rules"
-    rules, _, source = design_tables(repo)
-    return set(rules), source
+@dataclass
+class RuleSet:
+    """The rules and factors as iamwatch lists them."""
+    rules: dict     # rule id -> the rule's object of `iamwatch rules --format json`
+    factors: dict   # factor id -> delta
+    source: str     # where they came from, for messages
 
 
-def core_meta(repo: Path, rid: str) -> dict | None:
-    """base, types and attack of the rule's `RuleMeta` in the Rust core, when its file exists."""
-    rules_dir = repo / "crates/core/src/rules"
-    for stem in (rid, rid.replace("-", "_")):
-        path = rules_dir / f"{stem}.rs"
-        if path.is_file():
-            text = path.read_text(encoding="utf-8")
-            meta = {}
-            m = re.search(r"\bbase:\s*(\d+)", text)
-            if m:
-                meta["base"] = int(m.group(1))
-            for key in ("types", "attack"):
-                m = re.search(rf"\b{key}:\s*&\[(.*?)\]", text, re.S)
-                if m:
-                    meta[key] = re.findall(r'"([^"]+)"', m.group(1))
-            return meta
-    return None
+def _objects(value, fields: dict, what: str) -> list[dict]:
+    """`value` as a list of objects that have `fields` with their types; BinaryError if not."""
+    if not isinstance(value, list) or not value:
+        raise BinaryError(f"{what}: expected a non-empty JSON array, got {str(value)[:60]!r}")
+    seen = set()
+    for i, obj in enumerate(value):
+        if not isinstance(obj, dict):
+            raise BinaryError(f"{what}[{i}]: expected an object, got {str(obj)[:60]!r}")
+        for key, typ in fields.items():
+            v = obj.get(key)
+            ok = isinstance(v, typ) and not isinstance(v, bool)
+            if ok and typ is list:
+                ok = all(isinstance(x, str) for x in v)
+            if not ok:
+                kind = "a list of strings" if typ is list else typ.__name__
+                raise BinaryError(f"{what}[{i}] ({obj.get('id', 'no id')}): "
+                                  f"field {key!r} must be {kind}, got {v!r}")
+        if obj["id"] in seen:
+            raise BinaryError(f"{what}: id {obj['id']!r} listed twice")
+        seen.add(obj["id"])
+    return value
 
 
-def check_rules(repo: Path, files: dict) -> list[Problem]:
+def parse_rule_set(rules, factors, source: str = "iamwatch rules") -> RuleSet:
+    """The rule set from the parsed JSON of `iamwatch rules --format json` and
+    `iamwatch rules --factors --format json`."""
+    rules = _objects(rules, RULE_FIELDS, "`iamwatch " + " ".join(RULES_ARGS) + "`")
+    factors = _objects(factors, FACTOR_FIELDS, "`iamwatch " + " ".join(FACTORS_ARGS) + "`")
+    return RuleSet({r["id"]: r for r in rules}, {f["id"]: f["delta"] for f in factors}, source)
+
+
+def load_rule_set(iamwatch: Iamwatch) -> RuleSet:
+    return parse_rule_set(iamwatch.json(RULES_ARGS), iamwatch.json(FACTORS_ARGS),
+                          "`iamwatch rules`")
+
+
+def check_rules(repo: Path, files: dict, rule_set: RuleSet) -> list[Problem]:
     problems = []
     rb = repo / "runbooks"
-    ids, source = rule_ids(repo)
-    bases, factors, _ = design_tables(repo)
+    ids, source = set(rule_set.rules), rule_set.source
     for rid in sorted(ids):
         path = rb / f"{rid}.md"
         if path not in files:
@@ -644,9 +669,7 @@ def check_rules(repo: Path, files: dict) -> list[Problem]:
             problems.append(Problem(path, 1, f"runbook names no rule id that exists ({source}); "
                                              "pipeline runbooks are named ops-*.md"))
             continue
-        meta = core_meta(repo, name) or {}
-        problems += check_rule_runbook(path, text, name, meta.get("base", bases.get(name)),
-                                       factors, meta)
+        problems += check_rule_runbook(path, text, rule_set.rules[name], rule_set.factors)
     readme = rb / "README.md"
     if readme not in files:
         return problems + [Problem(readme, 1, "runbooks/README.md is missing")]
@@ -655,31 +678,46 @@ def check_rules(repo: Path, files: dict) -> list[Problem]:
     for path in files:
         if path != readme and path not in linked:
             problems.append(Problem(readme, 1, f"README.md does not link {path.name}"))
+    for n, line in enumerate(files[readme].splitlines(), 1):
+        m = re.match(r"^\|\s*`([a-z0-9-]+)`\s*\|\s*(\d+)\s*\|", line)
+        if m and m.group(1) in rule_set.rules:
+            base = rule_set.rules[m.group(1)]["base"]
+            if int(m.group(2)) != base:
+                problems.append(Problem(readme, n, f"{m.group(1)} has base score {m.group(2)}, "
+                                                   f"the rule's base is {base}"))
     return problems
 
 
-def check_rule_runbook(path: Path, text: str, rid: str, base, factors,
-                       meta: dict | None = None) -> list[Problem]:
+def check_rule_runbook(path: Path, text: str, rule: dict, factors: dict) -> list[Problem]:
+    """Problems of the runbook of `rule` (its object of `iamwatch rules --format json`);
+    `factors` maps factor ids to deltas."""
     problems = []
+    rid = rule["id"]
     lines = text.splitlines()
-    meta = meta or {}
     rows = {}
     for n, line in enumerate(lines, 1):
         mr = re.match(r"^\|\s*([^|]+?)\s*\|(.*)\|\s*$", line)
         if mr and mr.group(1) not in rows:
             rows[mr.group(1)] = (n, mr.group(2))
-    if "types" in meta:
-        n, cell = rows.get("ASFF `Types`", (1, ""))
-        listed = re.findall(r"`([^`]+)`", cell)
-        if sorted(listed) != sorted(meta["types"]):
-            problems.append(Problem(path, n, f"ASFF `Types` row lists {listed}, the core's "
-                                             f"RuleMeta has {meta['types']}"))
-    for technique in meta.get("attack", []):
+    n, cell = rows.get("ASFF `Types`", (1, ""))
+    listed = re.findall(r"`([^`]+)`", cell)
+    if sorted(listed) != sorted(rule["types"]):
+        problems.append(Problem(path, n, f"ASFF `Types` row lists {listed}, the rule's "
+                                         f"types are {rule['types']}"))
+    for technique in rule["attack"]:
         n, cell = rows.get("MITRE ATT&CK", (1, ""))
         cell = re.sub(r"\]\([^)]*\)", "]", cell)  # only the visible text, not link targets
         if not re.search(rf"\b{re.escape(technique)}\b(?!\.)", cell):
             problems.append(Problem(path, n, f"MITRE ATT&CK row does not name {technique} "
-                                             "(the core's RuleMeta attack)"))
+                                             "(the rule's attack)"))
+    if "Archived by" in rows:
+        n, cell = rows["Archived by"]
+        for code in re.findall(r"`([^`]+)`", cell):
+            event = code.split()[0]
+            if re.fullmatch(r"[A-Z][A-Za-z]+", event) and event not in rule["resolving_events"]:
+                problems.append(Problem(path, n, f"Archived by row names {event}, which is not "
+                                                 f"among the rule's resolving events "
+                                                 f"{rule['resolving_events']}"))
     first = lines[0] if lines else ""
     if not re.match(rf"^# {re.escape(rid)}\b", first):
         problems.append(Problem(path, 1, f"title must start with '# {rid}'"))
@@ -693,16 +731,16 @@ def check_rule_runbook(path: Path, text: str, rid: str, base, factors,
             break
     else:
         problems.append(Problem(path, 1, f"metadata row '| Rule id | `{rid}` |' missing"))
-    if base is not None:
-        for n, line in enumerate(lines, 1):
-            mb = re.match(r"^\|\s*Base score\s*\|\s*(\d+)", line)
-            if mb:
-                if int(mb.group(1)) != base:
-                    problems.append(Problem(path, n, f"base score {mb.group(1)}, the rule's "
-                                                     f"base is {base}"))
-                break
-        else:
-            problems.append(Problem(path, 1, "metadata row '| Base score | N |' missing"))
+    base = rule["base"]
+    for n, line in enumerate(lines, 1):
+        mb = re.match(r"^\|\s*Base score\s*\|\s*(\d+)", line)
+        if mb:
+            if int(mb.group(1)) != base:
+                problems.append(Problem(path, n, f"base score {mb.group(1)}, the rule's "
+                                                 f"base is {base}"))
+            break
+    else:
+        problems.append(Problem(path, 1, "metadata row '| Base score | N |' missing"))
     hs = [(n, t) for n, lvl, t in headings(text) if lvl == 2]
     titles = [t for _, t in hs]
     pos = -1
@@ -723,9 +761,15 @@ def check_rule_runbook(path: Path, text: str, rid: str, base, factors,
             row = re.search(rf"^\|\s*`{re.escape(fid)}`\s*\|\s*([+-−]?\d+)", body, re.M)
             if not row:
                 problems.append(Problem(path, start, f"score section does not list factor {fid}"))
-            elif row.group(1).replace("−", "-") != delta:
+            elif int(row.group(1).replace("−", "-")) != delta:
                 problems.append(Problem(path, start, f"factor {fid} has delta "
-                                                     f"{row.group(1)}, DESIGN.md says {delta}"))
+                                                     f"{row.group(1)}, the factor's delta is "
+                                                     f"{delta:+d}"))
+        for row in re.finditer(r"^\|\s*`([a-z][a-z0-9-]*)`\s*\|\s*[+-−]?\d+", body, re.M):
+            if row.group(1) not in factors:
+                problems.append(Problem(path, start, f"score section lists factor "
+                                                     f"{row.group(1)}, which iamwatch does "
+                                                     "not have"))
     return problems
 
 
@@ -801,16 +845,17 @@ def load_runbooks(repo: Path) -> dict:
     return {p: p.read_text(encoding="utf-8") for p in sorted((repo / "runbooks").glob("*.md"))}
 
 
-def run(repo: Path, checks: set[str], binary: Path | None) -> list[Problem]:
+def run(repo: Path, checks: set[str], iamwatch: Iamwatch) -> list[Problem]:
+    """Problems found by `checks`; raises BinaryError when iamwatch cannot tell its rules."""
     files = load_runbooks(repo)
     problems = []
     if "rules" in checks:
-        problems += check_rules(repo, files)
+        problems += check_rules(repo, files, load_rule_set(iamwatch))
     if "aws" in checks:
         for path, text in files.items():
             problems += check_aws_commands(path, text)
     if "scan" in checks:
-        problems += check_scan_commands(files, repo, binary)
+        problems += check_scan_commands(files, iamwatch)
     if "links" in checks:
         problems += check_links(repo, files)
     if "lint" in checks:
@@ -822,21 +867,18 @@ def main(argv=None) -> int:
     all_checks = ["rules", "aws", "scan", "links", "lint"]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repo", type=Path, default=REPO)
-    ap.add_argument("--iamwatch", type=Path, help="iamwatch binary for the scan check")
+    ap.add_argument("--iamwatch", type=Path,
+                    help="the iamwatch binary (default: $IAMWATCH_BIN, else `cargo run`)")
     ap.add_argument("--only", action="append", choices=all_checks,
                     help="run only this check (repeatable)")
-    ap.add_argument("--scan-status", action="store_true",
-                    help="print 'yes' if crates/cli has a scan subcommand, else 'no'")
     args = ap.parse_args(argv)
     repo = args.repo.resolve()
-    if args.scan_status:
-        print("yes" if scan_subcommand_exists(repo) else "no")
-        return 0
-    binary = None
-    if scan_subcommand_exists(repo):
-        binary = (args.iamwatch or Path(os.environ.get("CARGO_TARGET_DIR", repo / "target"))
-                  / "debug/iamwatch").resolve()
-    problems = run(repo, set(args.only or all_checks), binary)
+    try:
+        problems = run(repo, set(args.only or all_checks), Iamwatch.locate(repo, args.iamwatch))
+    except BinaryError as e:
+        print(f"error: {e}", file=sys.stderr)
+        print("error: the runbooks were not checked", file=sys.stderr)
+        return 2
     for p in problems:
         print(p)
     files = len(load_runbooks(repo))
