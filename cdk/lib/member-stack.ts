@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import {
   DETECT_ROLE_NAME,
   FORWARD_RULE_NAME,
-  IAM_EVENT_PATTERN,
+  FORWARDED_EVENT_PATTERN,
   MEMBER_ROLE_NAME,
   TICKET_ROLE_NAME,
   busArn,
@@ -61,18 +61,13 @@ export class MemberResources extends Construct {
       },
     });
 
-    // L1: the L2 rule would want an IEventBus object for a bus in another account; the pattern is
-    // written in CloudFormation's own key names.
+    // L1: the L2 rule would want an IEventBus object for a bus in another account.
     this.forwardRule = new events.CfnRule(this, 'ForwardRule', {
       name: FORWARD_RULE_NAME,
       description: 'iamwatch: forward in-scope IAM CloudTrail events to the central bus',
       eventBusName: 'default',
       state: 'ENABLED',
-      eventPattern: {
-        'source': IAM_EVENT_PATTERN.source,
-        'detail-type': IAM_EVENT_PATTERN.detailType,
-        'detail': IAM_EVENT_PATTERN.detail,
-      },
+      eventPattern: FORWARDED_EVENT_PATTERN,
       targets: [{ id: 'central-bus', arn: centralBusArn, roleArn: this.forwardRole.roleArn }],
     });
 

@@ -2,7 +2,7 @@
  * Names shared with the Rust side and between the stacks (docs/contracts.md). Stacks in different
  * accounts cannot reference each other, so they meet at these fixed names.
  */
-import eventNamesJson from './event-names.json';
+import rulesJson from './rules.json';
 
 /** Region of every iamwatch resource: IAM's CloudTrail events reach EventBridge only there. */
 export const REGION = 'us-east-1';
@@ -31,18 +31,67 @@ export const POLICY_FILE_IN_PACKAGE = '/var/task/policy.toml';
 export const FINDING_SOURCE = 'iamwatch';
 export const FINDING_DETAIL_TYPE = 'IAM Watch Finding';
 
-/** In-scope CloudTrail event names; the Rust core's list is the source of truth, a Rust test keeps them equal. */
-export const IN_SCOPE_EVENT_NAMES: readonly string[] = eventNamesJson;
+/**
+ * The fields of `rules.json` (the output of `iamwatch rules --format json`, the Rust core's rule
+ * catalog) this app reads; the other fields are the core's business.
+ */
+export interface CatalogRule {
+  readonly id: string;
+  readonly event_source: string;
+  /** Calls that make the rule's findings. */
+  readonly event_names: readonly string[];
+  /** Calls that end them. */
+  readonly resolving_events: readonly string[];
+}
 
-/** The pattern of the forwarding rule (member accounts) and of the central rule: one definition, used by both. */
-export const IAM_EVENT_PATTERN = {
-  source: ['aws.iam'],
-  detailType: ['AWS API Call via CloudTrail'],
-  detail: {
-    eventSource: ['iam.amazonaws.com'],
-    eventName: [...IN_SCOPE_EVENT_NAMES],
-  },
+export const RULES: readonly CatalogRule[] = rulesJson;
+
+/**
+ * How the CloudTrail events of an event source reach EventBridge: its `source` and `detail-type`.
+ * A rule of a source that is not here fails synthesis: add the source here.
+ */
+export const EVENT_SOURCES: Readonly<Record<string, { readonly source: string; readonly detailType: string }>> = {
+  'iam.amazonaws.com': { source: 'aws.iam', detailType: 'AWS API Call via CloudTrail' },
+  'signin.amazonaws.com': { source: 'aws.signin', detailType: 'AWS Console Sign In via CloudTrail' },
 };
+
+/**
+ * The event names forwarded for each event source of the catalog: the sorted, deduplicated union of
+ * the `event_names` and `resolving_events` of its rules. Sources in first-seen order.
+ */
+export function forwardedEventNames(rules: readonly CatalogRule[] = RULES): Map<string, string[]> {
+  const bySource = new Map<string, Set<string>>();
+  for (const rule of rules) {
+    if (!(rule.event_source in EVENT_SOURCES)) {
+      throw new Error(`rules.json: rule ${rule.id} has event source ${rule.event_source}, which EVENT_SOURCES in lib/names.ts does not know`);
+    }
+    const names = bySource.get(rule.event_source) ?? new Set<string>();
+    for (const name of [...rule.event_names, ...rule.resolving_events]) names.add(name);
+    bySource.set(rule.event_source, names);
+  }
+  return new Map([...bySource].filter(([, names]) => names.size > 0).map(([source, names]) => [source, [...names].sort()]));
+}
+
+/**
+ * The pattern of the forwarding rule (member accounts) and of the central rule, one definition
+ * for both, in CloudFormation's key names: one source's calls, or `$or` over the sources.
+ */
+export function forwardedEventPattern(rules: readonly CatalogRule[] = RULES): Record<string, unknown> {
+  const perSource = [...forwardedEventNames(rules)].map(([eventSource, eventNames]) => ({
+    'source': [EVENT_SOURCES[eventSource].source],
+    'detail-type': [EVENT_SOURCES[eventSource].detailType],
+    'detail': { eventSource: [eventSource], eventName: eventNames },
+  }));
+  if (perSource.length === 0) throw new Error('rules.json: no rule names an event to forward');
+  return perSource.length === 1 ? perSource[0] : { $or: perSource };
+}
+
+/** EventBridge `source` values of the forwarded events (the central bus accepts only these from the org). */
+export function forwardedSources(rules: readonly CatalogRule[] = RULES): string[] {
+  return [...forwardedEventNames(rules).keys()].map((s) => EVENT_SOURCES[s].source);
+}
+
+export const FORWARDED_EVENT_PATTERN = forwardedEventPattern();
 
 export function roleArn(account: string, roleName: string): string {
   return `arn:aws:iam::${account}:role/${roleName}`;

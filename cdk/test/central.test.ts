@@ -13,12 +13,13 @@ import {
   statementsOfRole,
   synth,
   tmpDir,
+  iamEventNamesOfRulesJson,
 } from './helpers';
 
 const built = synth();
 const t = built.centralTemplate;
 const json = t.toJSON();
-const eventNames: string[] = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'lib', 'event-names.json'), 'utf8'));
+const eventNames: string[] = iamEventNamesOfRulesJson();
 
 const [busId] = onlyResource(t, 'AWS::Events::EventBus', { Name: 'iamwatch' });
 const [eventsQueueId, eventsQueue] = onlyResource(t, 'AWS::SQS::Queue', { QueueName: 'iamwatch-events' });
@@ -46,7 +47,7 @@ describe('central bus', () => {
     assert.deepEqual(s.Resource, getAtt(busId));
   });
 
-  test('the iam-events rule matches exactly the in-scope IAM events of event-names.json and feeds the events queue', () => {
+  test('the iam-events rule matches exactly the in-scope IAM events of rules.json and feeds the events queue', () => {
     const [, rule] = onlyResource(t, 'AWS::Events::Rule', { Name: 'iam-events' });
     assert.deepEqual(rule.Properties.EventBusName, { Ref: busId });
     assert.deepEqual(rule.Properties.EventPattern, {

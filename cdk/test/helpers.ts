@@ -116,3 +116,16 @@ export function allowedActions(template: Template, roleLogicalId: string): strin
     .flatMap((s) => asArray(s.Action))
     .sort();
 }
+
+/**
+ * The IAM event names the rules forward, computed here from `lib/rules.json` as the Rust core
+ * defines them: the sorted union of `event_names` and `resolving_events` of the rules of
+ * `iam.amazonaws.com`.
+ */
+export function iamEventNamesOfRulesJson(): string[] {
+  const rules: any[] = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'lib', 'rules.json'), 'utf8'));
+  const names = rules
+    .filter((r) => r.event_source === 'iam.amazonaws.com')
+    .flatMap((r) => [...r.event_names, ...r.resolving_events]);
+  return [...new Set<string>(names)].sort();
+}

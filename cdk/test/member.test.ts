@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { Template } from 'aws-cdk-lib/assertions';
 import { TEMPLATE_BODY_LIMIT } from '../lib/app';
-import { ORG_ID, SECURITY_ACCOUNT, allowedActions, asArray, onlyResource, statementsOfRole, synth } from './helpers';
+import { ORG_ID, SECURITY_ACCOUNT, allowedActions, asArray, onlyResource, statementsOfRole, synth, iamEventNamesOfRulesJson } from './helpers';
 
 /** docs/contracts.md, "Roles": exactly these, nothing more. */
 const CONTRACT_MEMBER_ACTIONS = [
@@ -23,7 +21,7 @@ const CONTRACT_MEMBER_ACTIONS = [
   'securityhub:GetFindings',
 ].sort();
 
-const eventNames: string[] = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'lib', 'event-names.json'), 'utf8'));
+const eventNames: string[] = iamEventNamesOfRulesJson();
 const centralBusArn = `arn:aws:events:us-east-1:${SECURITY_ACCOUNT}:event-bus/iamwatch`;
 
 const built = synth();
@@ -42,7 +40,7 @@ for (const [where, template] of [
     });
     const [memberRoleId, memberRole] = onlyResource(template, 'AWS::IAM::Role', { RoleName: 'iamwatch-member' });
 
-    test('the forwarding rule on the default bus matches exactly the in-scope IAM events of event-names.json', () => {
+    test('the forwarding rule on the default bus matches exactly the in-scope IAM events of rules.json', () => {
       const [, rule] = onlyResource(template, 'AWS::Events::Rule', { Name: 'iamwatch-forward' });
       assert.equal(rule.Properties.EventBusName, 'default');
       assert.equal(rule.Properties.State, 'ENABLED');

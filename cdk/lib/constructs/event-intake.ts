@@ -3,7 +3,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { BUS_NAME, EVENTS_QUEUE_NAME, IAM_EVENT_PATTERN } from '../names';
+import { BUS_NAME, EVENTS_QUEUE_NAME, FORWARDED_EVENT_PATTERN } from '../names';
 import { Group } from './group';
 import { QueueWithDlq } from './queue-with-dlq';
 
@@ -46,7 +46,8 @@ export class EventIntake extends Group {
       ruleName: 'iam-events',
       description: 'iamwatch: in-scope IAM events forwarded by the member accounts',
       eventBus: this.bus,
-      eventPattern: IAM_EVENT_PATTERN,
+      // CloudFormation's key names ('detail-type', '$or'): the L2 rule passes them through.
+      eventPattern: FORWARDED_EVENT_PATTERN as events.EventPattern,
       targets: [new targets.SqsQueue(this.events.queue, { retryAttempts: 185, maxEventAge: Duration.hours(24) })],
     });
   }
