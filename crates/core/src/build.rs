@@ -6,6 +6,7 @@ use crate::observation::{ApiCall, Observation};
 use crate::record::IdentityType;
 use crate::rules::Detection;
 use crate::score::Score;
+use crate::subject::Subject;
 use crate::time;
 use std::collections::BTreeMap;
 
@@ -249,6 +250,24 @@ fn resources(
                 }),
             }),
         ));
+    }
+    let arn =
+        |kind: &str, name: &str| format!("arn:{}:iam::{account}:{kind}/{name}", ctx.partition);
+    if let Some(role) = d.subject.role() {
+        out.push(resource("AwsIamRole", arn("role", role), None));
+    }
+    if let Some(group) = d.subject.group() {
+        out.push(resource("AwsIamGroup", arn("group", group), None));
+    }
+    match &d.subject {
+        Subject::Policy(policy_arn) => out.push(resource("AwsIamPolicy", policy_arn.clone(), None)),
+        Subject::IdentityProvider(p) | Subject::Credential { id: p, .. } => {
+            out.push(resource("Other", p.clone(), None))
+        }
+        Subject::Account(id) => {
+            out.push(resource("AwsAccount", format!("AWS::::Account:{id}"), None))
+        }
+        _ => {}
     }
     if out.is_empty() {
         // A denied call with no target user: the caller is the resource.

@@ -8,7 +8,7 @@ use crate::observation::Observation;
 use crate::policy::Policy;
 use crate::record::CloudTrailRecord;
 use crate::resolve::{resolution, Resolution};
-use crate::rules::{self, Detection};
+use crate::rules::{self, Context, Detection};
 use crate::score::{score, Score};
 
 /// What iamwatch makes of a record.
@@ -29,8 +29,14 @@ pub enum Verdict {
     Resolution(Resolution),
 }
 
-/// Judges one record under `policy`.
+/// Judges one record under `policy`, not knowing the organization's accounts.
 pub fn evaluate(r: &CloudTrailRecord, policy: &Policy) -> Verdict {
+    evaluate_in(r, &Context::new(policy))
+}
+
+/// Judges one record in a context (the policy, and the organization's accounts when known).
+pub fn evaluate_in(r: &CloudTrailRecord, cx: &Context) -> Verdict {
+    let policy = cx.policy;
     if !crate::sources::accepted(&r.event_source) {
         return Verdict::OutOfScope;
     }
@@ -38,7 +44,7 @@ pub fn evaluate(r: &CloudTrailRecord, policy: &Policy) -> Verdict {
         return Verdict::Resolution(res);
     }
     let in_scope = rules::in_scope(&r.event_name);
-    let Some(d) = rules::detect(r, policy) else {
+    let Some(d) = rules::detect_in(r, cx) else {
         return if in_scope {
             Verdict::NoFinding
         } else {

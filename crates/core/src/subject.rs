@@ -73,10 +73,19 @@ pub enum Subject {
         day: String,
         target: Option<String>,
     },
+    /// A credential of a user other than a password or access key (service-specific
+    /// credential, SSH public key, signing certificate), by id.
+    Credential { id: String, user: Option<String> },
+    /// A user's (or `root`'s) sign-ins of one UTC day.
+    UserDay { user: String, day: String },
     /// An IAM role by name.
     Role(String),
+    /// A grant to an IAM role.
+    RoleGrant { role: String, grant: Grant },
     /// An IAM group by name.
     Group(String),
+    /// A grant to an IAM group.
+    GroupGrant { group: String, grant: Grant },
     /// A SAML or OIDC identity provider by ARN.
     IdentityProvider(String),
     /// A managed policy by ARN.
@@ -96,8 +105,13 @@ impl Subject {
                 format!("{}/{serial}", user.as_deref().unwrap_or("unknown-user"))
             }
             Subject::DeniedCaller { caller, day, .. } => format!("{caller}/{day}"),
-            Subject::Role(name) => format!("role/{name}"),
-            Subject::Group(name) => format!("group/{name}"),
+            Subject::Credential { id, .. } => id.clone(),
+            Subject::UserDay { user, day } => format!("{user}/{day}"),
+            Subject::Role(name) | Subject::Group(name) => name.clone(),
+            Subject::RoleGrant { role: name, grant }
+            | Subject::GroupGrant { group: name, grant } => {
+                format!("{name}/{grant}")
+            }
             Subject::IdentityProvider(arn) | Subject::Policy(arn) => arn.clone(),
             Subject::Account(id) => id.clone(),
         }
@@ -107,8 +121,10 @@ impl Subject {
     pub fn user(&self) -> Option<&str> {
         match self {
             Subject::User(name) => Some(name),
-            Subject::AccessKey { user, .. } | Subject::MfaDevice { user, .. } => user.as_deref(),
-            Subject::UserGrant { user, .. } => Some(user),
+            Subject::AccessKey { user, .. }
+            | Subject::MfaDevice { user, .. }
+            | Subject::Credential { user, .. } => user.as_deref(),
+            Subject::UserGrant { user, .. } | Subject::UserDay { user, .. } => Some(user),
             Subject::DeniedCaller { target, .. } => target.as_deref(),
             _ => None,
         }
@@ -125,7 +141,25 @@ impl Subject {
     /// The grant the finding is about.
     pub fn grant(&self) -> Option<&Grant> {
         match self {
-            Subject::UserGrant { grant, .. } => Some(grant),
+            Subject::UserGrant { grant, .. }
+            | Subject::RoleGrant { grant, .. }
+            | Subject::GroupGrant { grant, .. } => Some(grant),
+            _ => None,
+        }
+    }
+
+    /// The IAM role the finding is about.
+    pub fn role(&self) -> Option<&str> {
+        match self {
+            Subject::Role(name) | Subject::RoleGrant { role: name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The IAM group the finding is about.
+    pub fn group(&self) -> Option<&str> {
+        match self {
+            Subject::Group(name) | Subject::GroupGrant { group: name, .. } => Some(name),
             _ => None,
         }
     }
@@ -176,8 +210,22 @@ mod tests {
                 },
                 "arn:aws:iam::1:user/eve/2026-11-01",
             ),
-            (Subject::Role("deploy".into()), "role/deploy"),
-            (Subject::Group("Admins".into()), "group/Admins"),
+            (Subject::Role("deploy".into()), "deploy"),
+            (Subject::Group("Admins".into()), "Admins"),
+            (
+                Subject::GroupGrant {
+                    group: "Admins".into(),
+                    grant: g.clone(),
+                },
+                "Admins/policy:arn:aws:iam::aws:policy/AdministratorAccess",
+            ),
+            (
+                Subject::UserDay {
+                    user: "root".into(),
+                    day: "2026-11-01".into(),
+                },
+                "root/2026-11-01",
+            ),
         ];
         for (s, key) in cases {
             assert_eq!(s.key(), key, "{s:?}");

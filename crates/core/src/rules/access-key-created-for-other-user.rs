@@ -1,8 +1,7 @@
 //! `access-key-created-for-other-user`: a caller made an access key for another user. The
 //! classic backdoor: whoever holds the new key acts as that user.
 
-use super::{created_key_id, succeeded, Detection, Outcome, RuleMeta, Subject};
-use crate::policy::Policy;
+use super::{created_key_id, succeeded, Context, Detection, Outcome, RuleMeta, Subject};
 use crate::record::CloudTrailRecord;
 use crate::sources::IAM;
 
@@ -30,7 +29,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn detect(&self, r: &CloudTrailRecord, _: &Policy) -> Option<Detection> {
+    fn detect(&self, r: &CloudTrailRecord, _: &Context) -> Option<Detection> {
         if !succeeded(r, META.event_names) {
             return None;
         }

@@ -1,8 +1,9 @@
 //! `access-key-created`: a caller made an access key for its own user. A new long-lived
 //! credential, often pasted into a laptop or a CI system.
 
-use super::{created_key_id, succeeded, target_or_caller, Detection, Outcome, RuleMeta, Subject};
-use crate::policy::Policy;
+use super::{
+    created_key_id, succeeded, target_or_caller, Context, Detection, Outcome, RuleMeta, Subject,
+};
 use crate::record::{CloudTrailRecord, IdentityType};
 use crate::sources::IAM;
 
@@ -27,7 +28,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn detect(&self, r: &CloudTrailRecord, _: &Policy) -> Option<Detection> {
+    fn detect(&self, r: &CloudTrailRecord, _: &Context) -> Option<Detection> {
         if !succeeded(r, META.event_names) {
             return None;
         }

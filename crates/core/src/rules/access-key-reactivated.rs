@@ -1,8 +1,7 @@
 //! `access-key-reactivated`: an inactive access key was made active again: often undoing a
 //! containment step, or reviving a forgotten key.
 
-use super::{succeeded, target_or_caller, Detection, Outcome, RuleMeta, Subject};
-use crate::policy::Policy;
+use super::{succeeded, target_or_caller, Context, Detection, Outcome, RuleMeta, Subject};
 use crate::record::CloudTrailRecord;
 use crate::sources::IAM;
 
@@ -27,7 +26,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn detect(&self, r: &CloudTrailRecord, _: &Policy) -> Option<Detection> {
+    fn detect(&self, r: &CloudTrailRecord, _: &Context) -> Option<Detection> {
         if !succeeded(r, META.event_names) || r.param("status") != Some("Active") {
             return None;
         }

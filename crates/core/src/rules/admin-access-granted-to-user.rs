@@ -1,8 +1,7 @@
 //! `admin-access-granted-to-user`: a user was given admin access: an admin managed policy
 //! attached, an inline policy allowing `*` or `iam:*` on `*`, or membership of an admin group.
 
-use super::{Detection, Outcome, RuleMeta, Subject};
-use crate::policy::Policy;
+use super::{Context, Detection, Outcome, RuleMeta, Subject};
 use crate::policy_document::user_grant;
 use crate::record::CloudTrailRecord;
 use crate::sources::IAM;
@@ -38,7 +37,8 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn detect(&self, r: &CloudTrailRecord, policy: &Policy) -> Option<Detection> {
+    fn detect(&self, r: &CloudTrailRecord, cx: &Context) -> Option<Detection> {
+        let policy = cx.policy;
         let g = user_grant(r, policy).filter(|g| g.admin)?;
         Some(Detection {
             rule: &META,

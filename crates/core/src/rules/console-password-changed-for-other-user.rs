@@ -2,8 +2,7 @@
 //! Whoever did can now sign in as that user. A user changing their own password is routine
 //! and no finding.
 
-use super::{succeeded, Detection, Outcome, RuleMeta, Subject};
-use crate::policy::Policy;
+use super::{succeeded, Context, Detection, Outcome, RuleMeta, Subject};
 use crate::record::CloudTrailRecord;
 use crate::sources::IAM;
 
@@ -31,7 +30,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn detect(&self, r: &CloudTrailRecord, _: &Policy) -> Option<Detection> {
+    fn detect(&self, r: &CloudTrailRecord, _: &Context) -> Option<Detection> {
         if !succeeded(r, META.event_names) {
             return None;
         }

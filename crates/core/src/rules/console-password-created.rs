@@ -1,8 +1,7 @@
 //! `console-password-created`: a user got a console password (a login profile): a second way
 //! in besides SSO, and a password that can be phished.
 
-use super::{succeeded, target_or_caller, Detection, Outcome, RuleMeta, Subject};
-use crate::policy::Policy;
+use super::{succeeded, target_or_caller, Context, Detection, Outcome, RuleMeta, Subject};
 use crate::record::CloudTrailRecord;
 use crate::sources::IAM;
 
@@ -27,7 +26,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn detect(&self, r: &CloudTrailRecord, _: &Policy) -> Option<Detection> {
+    fn detect(&self, r: &CloudTrailRecord, _: &Context) -> Option<Detection> {
         if !succeeded(r, META.event_names) {
             return None;
         }

@@ -1,8 +1,7 @@
 //! `iam-user-change-denied`: an attempt to make one of the changes above was denied. One
 //! finding per caller and UTC day: someone is probing for a way to persist.
 
-use super::{Detection, Outcome, RuleMeta, Subject};
-use crate::policy::Policy;
+use super::{Context, Detection, Outcome, RuleMeta, Subject};
 use crate::record::CloudTrailRecord;
 use crate::sources::IAM;
 
@@ -37,7 +36,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn detect(&self, r: &CloudTrailRecord, _: &Policy) -> Option<Detection> {
+    fn detect(&self, r: &CloudTrailRecord, _: &Context) -> Option<Detection> {
         let code = r.error_code.as_deref()?;
         if !is_denial(code)
             || r.event_source != META.event_source

@@ -1,7 +1,6 @@
 //! `iam-user-created`: a new IAM user, a new long-lived identity outside SSO.
 
-use super::{succeeded, Detection, Outcome, RuleMeta, Subject};
-use crate::policy::Policy;
+use super::{succeeded, Context, Detection, Outcome, RuleMeta, Subject};
 use crate::record::CloudTrailRecord;
 use crate::sources::IAM;
 
@@ -26,7 +25,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn detect(&self, r: &CloudTrailRecord, _: &Policy) -> Option<Detection> {
+    fn detect(&self, r: &CloudTrailRecord, _: &Context) -> Option<Detection> {
         if !succeeded(r, META.event_names) {
             return None;
         }

@@ -1,8 +1,7 @@
 //! `mfa-device-deactivated`: an MFA device was deactivated or deleted, leaving a password or
 //! key as the only factor.
 
-use super::{succeeded, target_or_caller, Detection, Outcome, RuleMeta, Subject};
-use crate::policy::Policy;
+use super::{succeeded, target_or_caller, Context, Detection, Outcome, RuleMeta, Subject};
 use crate::record::CloudTrailRecord;
 use crate::sources::IAM;
 
@@ -27,7 +26,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn detect(&self, r: &CloudTrailRecord, _: &Policy) -> Option<Detection> {
+    fn detect(&self, r: &CloudTrailRecord, _: &Context) -> Option<Detection> {
         if !succeeded(r, META.event_names) {
             return None;
         }

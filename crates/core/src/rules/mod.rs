@@ -7,6 +7,7 @@
 use crate::policy::Policy;
 use crate::record::CloudTrailRecord;
 pub use crate::subject::{Grant, Subject};
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 #[path = "access-key-created.rs"]
@@ -94,11 +95,42 @@ pub struct Detection {
     pub summary: String,
 }
 
+/// What a rule may know beside the record: the policy, and the organization's accounts when
+/// they are known (from enrichment in the pipeline, from `--org` in the scanner).
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub policy: &'a Policy,
+    pub org_accounts: Option<&'a BTreeSet<String>>,
+}
+
+impl<'a> Context<'a> {
+    /// A context with the policy only: the organization's accounts are unknown.
+    pub fn new(policy: &'a Policy) -> Self {
+        Context {
+            policy,
+            org_accounts: None,
+        }
+    }
+
+    /// The same context knowing the organization's accounts.
+    pub fn with_org_accounts(self, accounts: &'a BTreeSet<String>) -> Self {
+        Context {
+            org_accounts: Some(accounts),
+            ..self
+        }
+    }
+
+    /// Whether `account` is in the organization: `None` when the accounts are unknown.
+    pub fn in_org(&self, account: &str) -> Option<bool> {
+        self.org_accounts.map(|a| a.contains(account))
+    }
+}
+
 /// A detection rule.
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     /// The finding this record makes under this rule, if any.
-    fn detect(&self, record: &CloudTrailRecord, policy: &Policy) -> Option<Detection>;
+    fn detect(&self, record: &CloudTrailRecord, cx: &Context) -> Option<Detection>;
 }
 
 /// Every rule, in the order they are tried; for a record at most one fires. This is the one
@@ -181,9 +213,14 @@ impl Policy {
     }
 }
 
-/// The first rule that fires on this record.
+/// The first rule that fires on this record, knowing only the policy.
 pub fn detect(record: &CloudTrailRecord, policy: &Policy) -> Option<Detection> {
-    RULES.iter().find_map(|r| r.detect(record, policy))
+    detect_in(record, &Context::new(policy))
+}
+
+/// The first rule that fires on this record in this context.
+pub fn detect_in(record: &CloudTrailRecord, cx: &Context) -> Option<Detection> {
+    RULES.iter().find_map(|r| r.detect(record, cx))
 }
 
 // Helpers shared by the rules.

@@ -1,8 +1,7 @@
 //! `root-access-key-created`: the root user made itself an access key. Root keys can do
 //! anything, cannot be limited by policy, and AWS says never to have one.
 
-use super::{created_key_id, succeeded, Detection, Outcome, RuleMeta, Subject};
-use crate::policy::Policy;
+use super::{created_key_id, succeeded, Context, Detection, Outcome, RuleMeta, Subject};
 use crate::record::{CloudTrailRecord, IdentityType};
 use crate::sources::IAM;
 
@@ -30,7 +29,7 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn detect(&self, r: &CloudTrailRecord, _: &Policy) -> Option<Detection> {
+    fn detect(&self, r: &CloudTrailRecord, _: &Context) -> Option<Detection> {
         if !succeeded(r, META.event_names)
             || r.identity_type() != IdentityType::Root
             || r.param("userName").is_some()

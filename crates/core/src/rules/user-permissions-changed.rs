@@ -1,8 +1,7 @@
 //! `user-permissions-changed`: any other permission grant to a user (a policy attached or put,
 //! a group joined). Permissions belong on roles and groups managed as code, not on users.
 
-use super::{Detection, Outcome, RuleMeta, Subject};
-use crate::policy::Policy;
+use super::{Context, Detection, Outcome, RuleMeta, Subject};
 use crate::policy_document::user_grant;
 use crate::record::CloudTrailRecord;
 use crate::sources::IAM;
@@ -33,7 +32,8 @@ impl super::Rule for Rule {
         &META
     }
 
-    fn detect(&self, r: &CloudTrailRecord, policy: &Policy) -> Option<Detection> {
+    fn detect(&self, r: &CloudTrailRecord, cx: &Context) -> Option<Detection> {
+        let policy = cx.policy;
         let g = user_grant(r, policy).filter(|g| !g.admin)?;
         Some(Detection {
             rule: &META,
