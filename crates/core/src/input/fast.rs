@@ -1,6 +1,6 @@
 //! The fast path for CloudTrail log files as CloudTrail writes them to S3.
 
-use super::{classify, source_hits, DocError, DocStats, ItemError, ItemResult};
+use super::{classify, source_hits, DocError, DocStats, ItemError, ItemResult, Limits};
 use serde_json::Value;
 
 /// How CloudTrail starts a log file, and each record in it.
@@ -18,6 +18,7 @@ const RECORD_START: &[u8] = b"{\"eventVersion\":";
 pub(super) fn cloudtrail_log_file(
     buf: &[u8],
     first_line: usize,
+    limits: &Limits,
     on_item: &mut dyn FnMut(ItemResult),
 ) -> Option<Result<DocStats, DocError>> {
     if !buf.starts_with(LOG_FILE_START) || !buf[LOG_FILE_START.len()..].starts_with(RECORD_START) {
@@ -42,6 +43,11 @@ pub(super) fn cloudtrail_log_file(
         // The record holding the hit starts at the last record start before it.
         let i = starts.partition_point(|s| *s <= hit) - 1;
         let start = starts[i];
+        let next = starts.get(i + 1).copied().unwrap_or(end.len());
+        if next - start > limits.max_record {
+            // An oversized record: the structural reader reports it with its place.
+            return None;
+        }
         let mut stream =
             serde_json::Deserializer::from_slice(&buf[start..end.len() - 2]).into_iter::<Value>();
         let value = match stream.next() {

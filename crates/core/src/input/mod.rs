@@ -25,10 +25,35 @@ pub mod gzip;
 mod split;
 
 pub use classify::classify;
-pub use gzip::decompress;
+pub use gzip::{decompress, inflate, InflateProblem, Inflated};
 
 use crate::record::CloudTrailRecord;
 use memchr::memmem;
+
+/// The default limit on a file's inflated size (see [`Limits`]).
+pub const DEFAULT_MAX_INFLATED: u64 = 256 << 20;
+/// The default limit on one record, envelope or line (see [`Limits`]).
+pub const DEFAULT_MAX_RECORD: usize = 16 << 20;
+
+/// What one file may cost: a bad or hostile file (a decompression bomb, an endless record)
+/// becomes an error for that file, never a scan that runs out of memory. CloudTrail log files
+/// are a few MiB and records a few KiB, so the defaults leave a wide margin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most bytes a file may inflate to.
+    pub max_inflated: u64,
+    /// The most bytes one item (record, envelope, SQS message, JSON Lines line) may have.
+    pub max_record: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_inflated: DEFAULT_MAX_INFLATED,
+            max_record: DEFAULT_MAX_RECORD,
+        }
+    }
+}
 
 /// A record read from a document, or why an item could not be read.
 pub type ItemResult = Result<CloudTrailRecord, ItemError>;
@@ -75,7 +100,19 @@ pub fn read_document(
     first_line: usize,
     on_item: &mut dyn FnMut(ItemResult),
 ) -> Result<DocStats, DocError> {
-    if let Some(result) = fast::cloudtrail_log_file(buf, first_line, on_item) {
+    read_document_with(buf, first_line, &Limits::default(), on_item)
+}
+
+/// [`read_document`] under `limits`: an item over `limits.max_record` bytes is a bad item
+/// (reported, not parsed), and the rest is read. A UTF-8 byte-order mark is skipped.
+pub fn read_document_with(
+    buf: &[u8],
+    first_line: usize,
+    limits: &Limits,
+    on_item: &mut dyn FnMut(ItemResult),
+) -> Result<DocStats, DocError> {
+    let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
+    if let Some(result) = fast::cloudtrail_log_file(buf, first_line, limits, on_item) {
         return result;
     }
     let mut r = split::Reader {
@@ -83,6 +120,7 @@ pub fn read_document(
         first_line,
         hits: Hits::new(buf),
         stats: DocStats::default(),
+        max_record: limits.max_record,
         on_item,
     };
     let mut pos = 0;
@@ -314,5 +352,112 @@ mod tests {
         ])
         .is_err());
         assert_eq!(decompress(b"plain".to_vec()).unwrap(), b"plain");
+    }
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        use flate2::{write::GzEncoder, Compression};
+        use std::io::Write;
+        let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    /// A gzip bomb (here 8 MiB of zeros in under 128 KiB) stops at the limit with a clear problem,
+    /// and keeps nothing; under the limit it inflates whole.
+    #[test]
+    fn a_bomb_stops_at_the_limit() {
+        let bomb = gz(&vec![0u8; 8 << 20]);
+        assert!(bomb.len() < 1 << 17, "{} bytes", bomb.len());
+        let out = inflate(bomb.clone(), 1 << 20);
+        assert_eq!(
+            out.problem,
+            Some(InflateProblem::TooLarge { limit: 1 << 20 })
+        );
+        assert!(out.data.is_empty());
+        assert!(out
+            .problem
+            .unwrap()
+            .to_string()
+            .contains("more than 1048576 bytes"));
+        // Two members, so the one-shot path cannot take it: the streaming path stops too.
+        let two = [bomb.clone(), bomb].concat();
+        assert!(matches!(
+            inflate(two.clone(), 1 << 20).problem,
+            Some(InflateProblem::TooLarge { .. })
+        ));
+        assert_eq!(inflate(two, 256 << 20).data.len(), 16 << 20);
+    }
+
+    /// A truncated `.json.gz` keeps the records before the break, as `gzip -dc` does.
+    #[test]
+    fn a_truncated_gzip_keeps_what_came_before_the_break() {
+        let doc = format!("[{IAM},\n{EC2},\n{IAM},\n{IAM}]");
+        let full = gz(doc.as_bytes());
+        let cut = full[..full.len() - 12].to_vec();
+        let out = inflate(cut, DEFAULT_MAX_INFLATED);
+        assert!(
+            matches!(out.problem, Some(InflateProblem::Broken { .. })),
+            "{:?}",
+            out.problem
+        );
+        assert!(out.problem.as_ref().unwrap().keeps_data());
+        let mut records = 0;
+        let _ = read_document(&out.data, 1, &mut |i| {
+            if i.is_ok() {
+                records += 1
+            }
+        });
+        assert!(records >= 2, "records before the break are read: {records}");
+    }
+
+    /// Zero padding after the last member is ignored (tape and block devices add it); other
+    /// trailing bytes are reported but the data is kept.
+    #[test]
+    fn trailing_zeros_and_garbage() {
+        let doc = format!("[{IAM}]");
+        let padded = [gz(doc.as_bytes()), vec![0u8; 512]].concat();
+        let out = inflate(padded, DEFAULT_MAX_INFLATED);
+        assert_eq!((out.data.as_slice(), out.problem), (doc.as_bytes(), None));
+        let garbage = [gz(doc.as_bytes()), b"not gzip".to_vec()].concat();
+        let out = inflate(garbage, DEFAULT_MAX_INFLATED);
+        assert_eq!(out.data, doc.as_bytes());
+        assert_eq!(out.problem, Some(InflateProblem::TrailingGarbage(8)));
+        assert!(out.problem.unwrap().keeps_data());
+    }
+
+    /// A UTF-8 byte-order mark does not reject a file.
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let (stats, items) = read(&format!("\u{feff}{{\"Records\": [{IAM}]}}"));
+        assert_eq!(stats.unwrap().iam_records, 1);
+        assert!(items[0].is_ok());
+    }
+
+    /// A record over the limit is a bad item with its place; its neighbours are read, on both
+    /// the structural reader and the log-file fast path.
+    #[test]
+    fn an_oversized_record_is_reported_and_skipped() {
+        let big = format!(
+            r#"{{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","requestParameters":{{"userName":"{}"}}}}"#,
+            "x".repeat(4096)
+        );
+        let small = r#"{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","requestParameters":{"userName":"a"}}"#;
+        let limits = Limits {
+            max_record: 1024,
+            ..Limits::default()
+        };
+        for doc in [
+            format!("{{\"Records\":[{big},{small}]}}"),
+            format!("{big}\n{small}\n"),
+        ] {
+            let mut items = Vec::new();
+            let stats = read_document_with(doc.as_bytes(), 1, &limits, &mut |i| items.push(i));
+            assert_eq!(stats.unwrap().items, 2, "{doc:.40}");
+            assert_eq!(items.len(), 2);
+            let err = items[0].as_ref().unwrap_err();
+            assert_eq!(err.location, "record 1 (line 1)");
+            assert!(err.reason.contains("over the limit of 1024 bytes"), "{err}");
+            assert!(items[1].is_ok());
+        }
     }
 }

@@ -9,6 +9,7 @@ pub(super) struct Reader<'a, 'f> {
     pub(super) first_line: usize,
     pub(super) hits: Hits,
     pub(super) stats: DocStats,
+    pub(super) max_record: usize,
     pub(super) on_item: &'f mut dyn FnMut(ItemResult),
 }
 
@@ -186,6 +187,18 @@ impl Reader<'_, '_> {
         }
         let n = self.stats.items;
         let location = || format!("record {n} (line {})", self.line_of(start));
+        if end - start > self.max_record {
+            let location = location();
+            (self.on_item)(Err(ItemError {
+                location,
+                reason: format!(
+                    "{} bytes, over the limit of {} bytes on one record",
+                    end - start,
+                    self.max_record
+                ),
+            }));
+            return;
+        }
         let value: Value = match serde_json::from_slice(&self.buf[start..end]) {
             Ok(v) => v,
             Err(e) => {
