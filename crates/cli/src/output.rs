@@ -1,9 +1,9 @@
 //! Printing findings: a table for people, JSON Lines / ASFF / CSV for machines.
 
-use crate::scan::Totals;
 use crate::Format;
 use iamwatch_core::finding::{fields, RecordState};
 use iamwatch_core::{Finding, Label};
+use iamwatch_scan::Totals;
 use std::io::{self, BufWriter, Write};
 
 /// Prints findings in `format` on stdout.
