@@ -1,17 +1,20 @@
 //! `iamwatch scan`: the flags in, [`iamwatch_scan`] does the walk, findings out.
 
-use crate::output;
+use crate::{output, term};
 use crate::{Format, ScanArgs};
 use anyhow::Context;
 use iamwatch_core::build::FindingContext;
 use iamwatch_core::enrich::OrgSnapshot;
 use iamwatch_core::Policy;
-use iamwatch_scan::{LocalFiles, Options, Reporter};
+use iamwatch_scan::limits::{self, Limit, CONFIG_FILE_LIMIT};
+use iamwatch_scan::{Limits, LocalFiles, Options, Reporter};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::OnceLock;
 
-/// Messages on stderr, above the progress bar when there is one.
+/// Messages on stderr (escaped, a closed stderr ignored), above the progress bar when there
+/// is one.
 struct Stderr {
     show_progress: bool,
     progress: OnceLock<ProgressBar>,
@@ -20,8 +23,8 @@ struct Stderr {
 impl Stderr {
     fn print(&self, msg: &str) {
         match self.progress.get() {
-            Some(pb) => pb.suspend(|| eprintln!("{msg}")),
-            None => eprintln!("{msg}"),
+            Some(pb) => pb.suspend(|| term::line(msg)),
+            None => term::line(msg),
         }
     }
 }
@@ -55,11 +58,28 @@ impl Reporter for Stderr {
     }
 }
 
+/// Reads a configuration file (policy, org snapshot) of at most [`CONFIG_FILE_LIMIT`] bytes.
+fn read_config(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let size = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    let bytes = limits::read_bounded(&mut file, CONFIG_FILE_LIMIT, Limit::Config, size)?;
+    String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
+}
+
 /// Runs a scan; returns the exit status.
 pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     let policy = match &args.policy {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
+            let text = read_config(p)
                 .with_context(|| format!("cannot read policy file {}", p.display()))?;
             Policy::from_toml(&text, &p.display().to_string())?
         }
@@ -67,7 +87,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     };
     let org = match &args.org {
         Some(p) => {
-            let text = std::fs::read_to_string(p)
+            let text = read_config(p)
                 .with_context(|| format!("cannot read org snapshot {}", p.display()))?;
             Some(OrgSnapshot::from_json(&text, &p.display().to_string())?)
         }
@@ -82,6 +102,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
             runbook_base_url: args.runbook_base_url.clone(),
         },
         threads: args.threads,
+        limits: Limits {
+            max_file_size: args.max_file_size,
+            max_record_size: args.max_record_size,
+        },
     };
     let stderr = Stderr {
         show_progress: !args.no_progress && std::io::stderr().is_terminal(),
@@ -102,7 +126,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     }
     output::findings(args.format, &mut findings)?;
     if args.format == Format::Table || std::io::stderr().is_terminal() {
-        eprintln!("{}", output::summary(&findings, &totals));
+        term::line(&output::summary(&findings, &totals));
     }
     Ok(if totals.errors > 0 {
         2

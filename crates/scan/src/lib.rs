@@ -8,17 +8,22 @@
 //! # Layout
 //!
 //! - [`source`]: the [`Source`] and [`Object`] traits a scan reads from.
-//! - [`local`]: [`LocalFiles`], files and directories on this machine.
+//! - [`local`]: [`LocalFiles`], files and directories on this machine (regular files only,
+//!   each once, links followed without looping).
+//! - [`limits`]: the [`Limits`] on what is read (an object's size, a record's), sizes with
+//!   units, and the bounded reader every object goes through.
 //! - [`read`]: reading one object, as a whole document or as JSON Lines in chunks.
 //! - [`scan`] (this file): the parallel walk, org-snapshot enrichment, the [`Totals`].
 //!
 //! What happens along the way (a bad file, a skipped one, a suppressed finding) is told to a
 //! [`Reporter`]; the caller decides how to show it.
 
+pub mod limits;
 pub mod local;
 pub mod read;
 pub mod source;
 
+pub use limits::Limits;
 pub use local::{LocalFile, LocalFiles};
 pub use source::{Object, Source};
 
@@ -68,6 +73,8 @@ pub struct Options {
     pub context: FindingContext,
     /// Worker threads (`None`: one per core).
     pub threads: Option<usize>,
+    /// What is read at most, per object and per record.
+    pub limits: Limits,
 }
 
 /// What a scan found.
@@ -162,37 +169,58 @@ fn scan_object<S: Source>(
 ) {
     acc.totals.files += 1;
     let shown = object.name();
+    let limits = &options.limits;
+    let mut suppressed = 0;
     let mut on_item = |item: ItemResult| match item {
-        Ok(record) => handle(&record, options, reporter, acc),
+        Ok(record) => handle(
+            &record,
+            options,
+            reporter,
+            &mut acc.timeline,
+            &mut suppressed,
+        ),
         Err(e) => reporter.error(&format!("{shown}: {e}")),
     };
-    let result = source
-        .open(object)
-        .map_err(|e| e.to_string())
-        .and_then(|mut reader| {
-            if read::is_json_lines(shown) {
-                read::read_lines(&mut reader, &mut on_item)
-                    .map(|stats| (stats, object.size().unwrap_or(0)))
-            } else {
-                read::read_whole(&mut reader, &mut on_item)
-            }
-        });
-    match result {
-        Ok((stats, bytes)) => {
-            acc.totals.stats += stats;
-            acc.totals.bytes += bytes;
+    let mut read = read::ObjectRead::default();
+    let result = match object.size() {
+        // Measured before it is opened: no byte of it is read.
+        Some(size) if size > limits.max_file_size => Err(limits::LimitError {
+            limit: limits::Limit::File,
+            bytes: limits.max_file_size,
         }
-        Err(e) => reporter.error(&format!("{shown}: {e}")),
+        .to_string()),
+        size => source
+            .open(object)
+            .map_err(|e| e.to_string())
+            .and_then(|mut reader| {
+                if read::is_json_lines(shown) {
+                    read::read_lines(&mut reader, limits, &mut on_item, &mut read)
+                } else {
+                    read::read_whole(&mut reader, size, limits, &mut on_item, &mut read)
+                }
+            }),
+    };
+    acc.totals.stats += read.stats;
+    acc.totals.bytes += read.bytes;
+    acc.totals.suppressed += suppressed;
+    if let Err(e) = result {
+        reporter.error(&format!("{shown}: {e}"));
     }
 }
 
 /// Evaluates one record: a finding (enriched from the org snapshot), a resolution, a
 /// suppression, or nothing.
-fn handle(record: &CloudTrailRecord, options: &Options, reporter: &dyn Reporter, acc: &mut Acc) {
+fn handle(
+    record: &CloudTrailRecord,
+    options: &Options,
+    reporter: &dyn Reporter,
+    timeline: &mut Timeline,
+    suppressed: &mut u64,
+) {
     match engine::evaluate(record, &options.policy) {
         Verdict::OutOfScope | Verdict::NoFinding => {}
         Verdict::Suppressed { detection, reason } => {
-            acc.totals.suppressed += 1;
+            *suppressed += 1;
             reporter.note(&format!(
                 "suppressed: {} {} in {} by {} (event {}): {reason}",
                 detection.rule.id,
@@ -202,12 +230,12 @@ fn handle(record: &CloudTrailRecord, options: &Options, reporter: &dyn Reporter,
                 record.event_id.as_deref().unwrap_or("-"),
             ));
         }
-        Verdict::Resolution(r) => acc.timeline.add_resolution(r),
+        Verdict::Resolution(r) => timeline.add_resolution(r),
         Verdict::Finding(d) => {
             let enrichment = enrichment(options.org.as_ref(), record.account_id());
             let (finding, _) =
                 engine::finding(&d, record, &options.policy, &enrichment, &options.context);
-            acc.timeline.add_finding(finding);
+            timeline.add_finding(finding);
         }
     }
 }
