@@ -13,6 +13,7 @@ mod org;
 mod output;
 mod rules;
 mod scan;
+mod term;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use iamwatch_core::Label;
@@ -40,7 +41,10 @@ enum Command {
     /// Reads CloudTrail log files as delivered to S3 ({"Records": [...]}), JSON arrays of
     /// records, JSON Lines, EventBridge envelopes and SQS batches of envelopes, plain or
     /// gzip-compressed. Directories are read recursively, taking *.json, *.jsonl, *.ndjson and
-    /// their .gz forms; a file named on the command line is always read.
+    /// their .gz forms, regular files only (a FIFO or device is skipped, and said), each
+    /// directory and file once however many links lead to it; a file named on the command line
+    /// is always read. Every file is read within --max-file-size, every line within
+    /// --max-record-size; past a limit the file (or line) is an error and the scan goes on.
     Scan(ScanArgs),
     /// List the detection rules, the scoring factors and the event names iamwatch reads.
     Rules {
@@ -97,6 +101,13 @@ pub struct ScanArgs {
     /// Never show the progress bar (it shows only when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+    /// The largest file read, as stored (compressed or not): a larger one is an error for
+    /// that file and the scan goes on. Bytes, or a number with KiB, MiB, GiB.
+    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = iamwatch_scan::limits::parse_size)]
+    pub max_file_size: u64,
+    /// The longest record (a line of JSON Lines): a longer one is an error for that record.
+    #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = iamwatch_scan::limits::parse_size)]
+    pub max_record_size: u64,
 }
 
 /// Output formats of `scan`.
@@ -130,7 +141,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             // One line with the whole chain of causes.
-            eprintln!("iamwatch: {e:#}");
+            term::fatal(&format!("iamwatch: {e:#}"));
             ExitCode::from(2)
         }
     }

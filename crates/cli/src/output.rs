@@ -1,9 +1,10 @@
 //! Printing findings: a table for people, JSON Lines / ASFF / CSV for machines.
 
-use crate::scan::Totals;
+use crate::term::escape;
 use crate::Format;
 use iamwatch_core::finding::{fields, RecordState};
 use iamwatch_core::{Finding, Label};
+use iamwatch_scan::Totals;
 use std::io::{self, BufWriter, Write};
 
 /// Prints findings in `format` on stdout.
@@ -17,8 +18,9 @@ pub fn findings(format: Format, findings: &mut [Finding]) -> anyhow::Result<()> 
             writeln!(out)
         }),
         Format::Asff => {
-            serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "Findings": findings }))?;
-            writeln!(out)
+            serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "Findings": findings }))
+                .map_err(io::Error::from)
+                .and_then(|_| writeln!(out))
         }
         Format::Csv => csv(&mut out, findings),
     };
@@ -59,7 +61,9 @@ fn sort_by_severity(findings: &mut [Finding]) {
     });
 }
 
+/// `s` escaped, then cut to `max` characters.
 fn clip(s: &str, max: usize) -> String {
+    let s = escape(s);
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -84,6 +88,7 @@ fn table(out: &mut dyn Write, findings: &mut [Finding]) -> io::Result<()> {
         "TIME (UTC)",
         "WHY",
     ];
+    // Cells come from the logs: escaped before they are measured and printed.
     let rows: Vec<[String; 8]> = findings
         .iter()
         .map(|f| {
@@ -104,6 +109,7 @@ fn table(out: &mut dyn Write, findings: &mut [Finding]) -> io::Result<()> {
                     .replace('T', " "),
                 f.field(fields::FACTORS).unwrap_or("none").to_string(),
             ]
+            .map(|cell| escape(&cell).into_owned())
         })
         .collect();
     let mut widths = header.map(|h| h.chars().count());
@@ -168,7 +174,7 @@ fn csv(out: &mut dyn Write, findings: &mut [Finding]) -> io::Result<()> {
             f.title.clone(),
             f.remediation.recommendation.url.clone(),
         ];
-        let line: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
+        let line: Vec<String> = cells.iter().map(|c| csv_field(&escape(c))).collect();
         writeln!(out, "{}", line.join(","))?;
     }
     Ok(())

@@ -1,0 +1,272 @@
+//! Reading one object, within the [`Limits`]: a whole document, or JSON Lines in chunks that
+//! end at a line break.
+
+use crate::limits::{self, Capped, Limit, LimitError, Limits};
+use iamwatch_core::input::{self, DocStats, ItemError, ItemResult};
+use std::io::{self, BufRead, BufReader, Read};
+
+/// Size of the chunks JSON Lines files are read in.
+const CHUNK: usize = 8 << 20;
+
+/// Whether an object of this name is JSON Lines (read line by line) rather than one document.
+pub fn is_json_lines(name: &str) -> bool {
+    let name = name.strip_suffix(".gz").unwrap_or(name);
+    name.ends_with(".jsonl") || name.ends_with(".ndjson")
+}
+
+/// What was read of an object, also when it could not be read to its end.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectRead {
+    /// Items and IAM records seen.
+    pub stats: DocStats,
+    /// Bytes read, as stored.
+    pub bytes: u64,
+}
+
+/// Counts what reaches `on_item`: the records of a document that breaks half-way are read
+/// and count, though the document's own totals are lost with its error.
+fn counting<'a>(
+    seen: &'a mut DocStats,
+    on_item: &'a mut dyn FnMut(ItemResult),
+) -> impl FnMut(ItemResult) + 'a {
+    move |item| {
+        seen.items += 1;
+        seen.iam_records += u64::from(item.is_ok());
+        on_item(item)
+    }
+}
+
+/// Reads a whole document (plain or gzip) of at most `limits.max_file_size` bytes as stored.
+pub fn read_whole(
+    reader: &mut dyn Read,
+    size: Option<u64>,
+    limits: &Limits,
+    on_item: &mut dyn FnMut(ItemResult),
+    read: &mut ObjectRead,
+) -> Result<(), String> {
+    let raw = limits::read_bounded(reader, limits.max_file_size, Limit::File, size)
+        .map_err(|e| e.to_string())?;
+    read.bytes += raw.len() as u64;
+    let data = input::decompress(raw).map_err(|e| format!("cannot decompress: {e}"))?;
+    let mut seen = DocStats::default();
+    let result = input::read_document(&data, 1, &mut counting(&mut seen, on_item));
+    match result {
+        Ok(stats) => {
+            read.stats += stats;
+            Ok(())
+        }
+        Err(e) => {
+            read.stats += seen;
+            Err(e.to_string())
+        }
+    }
+}
+
+/// Reads a JSON Lines object (plain or gzip) in chunks that end at a line break. The object
+/// may have at most `limits.max_file_size` bytes as stored, a line at most
+/// `limits.max_record_size` bytes; a longer line is reported and skipped without being held.
+pub fn read_lines(
+    reader: &mut dyn Read,
+    limits: &Limits,
+    on_item: &mut dyn FnMut(ItemResult),
+    read: &mut ObjectRead,
+) -> Result<(), String> {
+    let mut stored = Capped::new(reader, limits.max_file_size, Limit::File);
+    let result = read_lines_from(&mut stored, limits, on_item, &mut read.stats);
+    read.bytes += stored.read;
+    result
+}
+
+/// An I/O error while reading line `line`; a limit passed is the object's, not the line's.
+fn describe(e: io::Error, line: usize) -> String {
+    match limits::limit_error(&e) {
+        Some(limit) => limit.to_string(),
+        None => format!("line {line}: {e}"),
+    }
+}
+
+fn read_lines_from(
+    stored: &mut dyn Read,
+    limits: &Limits,
+    on_item: &mut dyn FnMut(ItemResult),
+    stats: &mut DocStats,
+) -> Result<(), String> {
+    let mut reader = BufReader::new(stored);
+    let gz = reader
+        .fill_buf()
+        .map_err(|e| describe(e, 1))?
+        .starts_with(&[0x1f, 0x8b]);
+    let mut reader: Box<dyn BufRead> = if gz {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(reader)))
+    } else {
+        Box::new(reader)
+    };
+    let max_line = usize::try_from(limits.max_record_size).unwrap_or(usize::MAX);
+    let mut line = 1;
+    let mut chunk = Vec::with_capacity(CHUNK + 4096);
+    loop {
+        chunk.clear();
+        (&mut reader)
+            .take(CHUNK as u64)
+            .read_to_end(&mut chunk)
+            .map_err(|e| describe(e, line))?;
+        if chunk.is_empty() {
+            break;
+        }
+        if !chunk.ends_with(b"\n") {
+            // Finish the last line of the chunk, keeping at most one byte past the limit:
+            // the rest of a longer line is skipped unread, the line reported below.
+            let tail = chunk.len() - memchr::memrchr(b'\n', &chunk).map_or(0, |i| i + 1);
+            let room = max_line.saturating_add(1).saturating_sub(tail);
+            let complete =
+                read_line_within(&mut reader, &mut chunk, room).map_err(|e| describe(e, line))?;
+            if !complete && skip_line(&mut reader).map_err(|e| describe(e, line))? {
+                chunk.push(b'\n');
+            }
+        }
+        // Line by line: a bad line is reported and the next one is read as usual.
+        for text in chunk.split(|b| *b == b'\n') {
+            if text.len() > max_line {
+                stats.items += 1;
+                on_item(Err(ItemError {
+                    location: format!("line {line}"),
+                    reason: LimitError {
+                        limit: Limit::Record,
+                        bytes: limits.max_record_size,
+                    }
+                    .to_string(),
+                }));
+            } else if !text.trim_ascii().is_empty() {
+                let mut seen = DocStats::default();
+                let result = input::read_document(text, line, &mut counting(&mut seen, on_item));
+                match result {
+                    Ok(s) => *stats += s,
+                    Err(e) => {
+                        // The records before the break were read; the line counts once at
+                        // least.
+                        stats.items += seen.items.max(1);
+                        stats.iam_records += seen.iam_records;
+                        on_item(Err(ItemError {
+                            location: format!("line {line}"),
+                            reason: e.reason,
+                        }));
+                    }
+                }
+            }
+            line += 1;
+        }
+        // `split` yields one piece after the final line break: it is no line.
+        line -= usize::from(chunk.ends_with(b"\n"));
+    }
+    Ok(())
+}
+
+/// Appends to `out` up to and including the next line break, reading at most `max` bytes.
+/// Returns false when `max` bytes came without a line break (the line goes on).
+fn read_line_within(reader: &mut dyn BufRead, out: &mut Vec<u8>, max: usize) -> io::Result<bool> {
+    let mut left = max;
+    loop {
+        let avail = match reader.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok(true);
+        }
+        if let Some(i) = memchr::memchr(b'\n', avail).filter(|i| *i < left) {
+            out.extend_from_slice(&avail[..=i]);
+            reader.consume(i + 1);
+            return Ok(true);
+        }
+        let n = avail.len().min(left);
+        out.extend_from_slice(&avail[..n]);
+        reader.consume(n);
+        left -= n;
+        if left == 0 {
+            return Ok(false);
+        }
+    }
+}
+
+/// Skips the rest of a line, its line break included. Returns false at the end of the data.
+fn skip_line(reader: &mut dyn BufRead) -> io::Result<bool> {
+    loop {
+        let avail = match reader.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok(false);
+        }
+        match memchr::memchr(b'\n', avail) {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(true);
+            }
+            None => {
+                let n = avail.len();
+                reader.consume(n);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &[u8], max_record_size: u64) -> (Vec<String>, Result<(), String>) {
+        let limits = Limits {
+            max_file_size: 1 << 20,
+            max_record_size,
+        };
+        let mut errors = Vec::new();
+        let mut read = ObjectRead::default();
+        let result = read_lines(
+            &mut &text[..],
+            &limits,
+            &mut |item| {
+                if let Err(e) = item {
+                    errors.push(e.to_string())
+                }
+            },
+            &mut read,
+        );
+        assert_eq!(read.bytes, text.len().min((1 << 20) + 1) as u64);
+        (errors, result)
+    }
+
+    #[test]
+    fn a_long_line_is_reported_and_the_next_ones_read() {
+        let mut text = b"{}\n".to_vec();
+        text.extend(vec![b'x'; 5000]);
+        text.extend(b"\n{}\n");
+        let (errors, result) = lines(&text, 100);
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            errors,
+            [
+                "line 1: empty object is not a record",
+                "line 2: longer than 100 bytes, the limit on a record (--max-record-size)",
+                "line 3: empty object is not a record",
+            ]
+        );
+        // A line of exactly the limit is read.
+        let (errors, _) = lines(b"{}   \n{}", 5);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors.iter().all(|e| e.contains("empty object")));
+    }
+
+    #[test]
+    fn an_object_past_the_file_limit_is_one_error() {
+        let text = vec![b'\n'; (1 << 20) + 10];
+        let (errors, result) = lines(&text, 100);
+        assert!(errors.is_empty());
+        assert_eq!(
+            result,
+            Err("larger than 1 MiB, the limit on a file (--max-file-size)".to_string())
+        );
+    }
+}
