@@ -506,3 +506,82 @@ fn the_summary_counts_the_records_of_a_file_with_a_document_error() {
         "{r:?}"
     );
 }
+
+/// A `.json.gz` bomb (many gzip members of zeros) stops at the inflated-size limit with an error
+/// for that file, under 1 GiB of address space, and the good file beside it still counts.
+#[test]
+fn a_json_gz_bomb_stops_at_the_inflated_size_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("good.json"),
+        sample("iam-user-created.json"),
+    )
+    .unwrap();
+    let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+    gz.write_all(&vec![0u8; 1 << 20]).unwrap();
+    // 64 members of 1 MiB of zeros: 64 MiB inflated from about 64 KiB on disk.
+    std::fs::write(
+        dir.path().join("bomb.json.gz"),
+        gz.finish().unwrap().repeat(64),
+    )
+    .unwrap();
+    let r = run_within(
+        &["prlimit", "--as=1073741824"],
+        &[
+            "scan",
+            "--format",
+            "jsonl",
+            "--max-file-size",
+            "16MiB",
+            p(dir.path()),
+        ],
+        120,
+    );
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("bomb.json.gz: cannot decompress: inflates to more than"),
+        "{r:?}"
+    );
+    assert_eq!(rule_ids(&r.stdout), ["iam-user-created"], "{r:?}");
+}
+
+/// A truncated `.json.gz` keeps the records before the break, as `gzip -dc` does, and says
+/// where it broke; zero padding after the data is no error.
+#[test]
+fn a_truncated_json_gz_keeps_the_records_before_the_break() {
+    let dir = tempfile::tempdir().unwrap();
+    let records: Vec<serde_json::Value> = ["iam-user-created.json", "access-key-created.json"]
+        .iter()
+        .map(|n| record(n))
+        .chain(std::iter::repeat_n(
+            record("console-password-created.json"),
+            200,
+        ))
+        .collect();
+    let doc = serde_json::to_vec(&serde_json::json!({ "Records": records })).unwrap();
+    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+    gz.write_all(&doc).unwrap();
+    let gz = gz.finish().unwrap();
+    std::fs::write(dir.path().join("cut.json.gz"), &gz[..gz.len() * 2 / 3]).unwrap();
+    let r = run(&["scan", "--format", "jsonl", p(dir.path())]);
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("cut.json.gz: cannot decompress: gzip data is cut off or corrupt"),
+        "{r:?}"
+    );
+    let ids = rule_ids(&r.stdout);
+    assert!(
+        ids.starts_with(&[
+            "iam-user-created".to_string(),
+            "access-key-created".to_string()
+        ]),
+        "records before the break are kept: {r:?}"
+    );
+
+    let padded = [gz.clone(), vec![0u8; 1024]].concat();
+    std::fs::write(dir.path().join("cut.json.gz"), padded).unwrap();
+    let r = run(&["scan", "--format", "jsonl", p(dir.path())]);
+    assert_eq!(r.code, Some(0), "zero padding is no error: {r:?}");
+}

@@ -108,6 +108,11 @@ pub struct OrgSnapshot {
 }
 
 impl OrgSnapshot {
+    /// The ids of the organization's accounts.
+    pub fn account_ids(&self) -> std::collections::BTreeSet<String> {
+        self.accounts.iter().map(|a| a.id.clone()).collect()
+    }
+
     /// Reads a snapshot from JSON text; `origin` names the file in errors.
     pub fn from_json(text: &str, origin: &str) -> Result<Self, crate::Error> {
         serde_json::from_str(text).map_err(|e| crate::Error::OrgSnapshot {

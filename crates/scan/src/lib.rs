@@ -31,6 +31,7 @@ use iamwatch_core::build::FindingContext;
 use iamwatch_core::engine::{self, Verdict};
 use iamwatch_core::enrich::{Enrichment, OrgSnapshot};
 use iamwatch_core::input::{DocStats, ItemResult};
+use iamwatch_core::rules::Context;
 use iamwatch_core::timeline::Timeline;
 use iamwatch_core::{CloudTrailRecord, Finding, Policy};
 use rayon::prelude::*;
@@ -142,11 +143,17 @@ pub fn scan<S: Source>(
         .num_threads(options.threads.unwrap_or(0))
         .build()
         .map_err(ScanError::Threads)?;
+    // The organization's accounts, for rules that ask whether an account is in it.
+    let org_accounts = options.org.as_ref().map(OrgSnapshot::account_ids);
+    let mut cx = Context::new(&options.policy);
+    if let Some(accounts) = &org_accounts {
+        cx = cx.with_org_accounts(accounts);
+    }
     let acc = pool.install(|| {
         objects
             .par_iter()
             .fold(Acc::default, |mut acc, object| {
-                scan_object(source, object, options, &reporter, &mut acc);
+                scan_object(source, object, options, &cx, &reporter, &mut acc);
                 reporter.inner.object_done();
                 acc
             })
@@ -164,6 +171,7 @@ fn scan_object<S: Source>(
     source: &S,
     object: &S::Object,
     options: &Options,
+    cx: &Context,
     reporter: &dyn Reporter,
     acc: &mut Acc,
 ) {
@@ -175,6 +183,7 @@ fn scan_object<S: Source>(
         Ok(record) => handle(
             &record,
             options,
+            cx,
             reporter,
             &mut acc.timeline,
             &mut suppressed,
@@ -213,11 +222,12 @@ fn scan_object<S: Source>(
 fn handle(
     record: &CloudTrailRecord,
     options: &Options,
+    cx: &Context,
     reporter: &dyn Reporter,
     timeline: &mut Timeline,
     suppressed: &mut u64,
 ) {
-    match engine::evaluate(record, &options.policy) {
+    match engine::evaluate_in(record, cx) {
         Verdict::OutOfScope | Verdict::NoFinding => {}
         Verdict::Suppressed { detection, reason } => {
             *suppressed += 1;

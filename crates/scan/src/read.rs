@@ -47,17 +47,39 @@ pub fn read_whole(
     let raw = limits::read_bounded(reader, limits.max_file_size, Limit::File, size)
         .map_err(|e| e.to_string())?;
     read.bytes += raw.len() as u64;
-    let data = input::decompress(raw).map_err(|e| format!("cannot decompress: {e}"))?;
+    // Inflated within the same limit as the stored bytes; what came out before a break is
+    // read, and the break is reported after it.
+    let inflated = input::inflate(raw, limits.max_file_size);
+    let problem = inflated.problem.map(|p| {
+        let keeps = p.keeps_data();
+        (format!("cannot decompress: {p}"), keeps)
+    });
+    if let Some((message, false)) = problem {
+        return Err(message);
+    }
+    let core_limits = input::Limits {
+        max_inflated: limits.max_file_size,
+        max_record: usize::try_from(limits.max_record_size).unwrap_or(usize::MAX),
+    };
     let mut seen = DocStats::default();
-    let result = input::read_document(&data, 1, &mut counting(&mut seen, on_item));
+    let result = input::read_document_with(
+        &inflated.data,
+        1,
+        &core_limits,
+        &mut counting(&mut seen, on_item),
+    );
+    let problem = problem.map(|(message, _)| message);
     match result {
         Ok(stats) => {
             read.stats += stats;
-            Ok(())
+            problem.map_or(Ok(()), Err)
         }
         Err(e) => {
             read.stats += seen;
-            Err(e.to_string())
+            Err(match problem {
+                Some(p) => format!("{p}; {e}"),
+                None => e.to_string(),
+            })
         }
     }
 }

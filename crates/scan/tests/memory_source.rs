@@ -111,9 +111,10 @@ fn objects_are_read_by_key_within_the_limits() {
         ..MemorySource::default()
     };
     let reporter = MemoryReporter::default();
+    // A record limit at the file limit: the sample (one record of about 2 KiB) is within both.
     let limits = Limits {
         max_file_size: 1024 * 3,
-        max_record_size: 1024,
+        max_record_size: 1024 * 3,
     };
     let outcome = iamwatch_scan::scan(&source, &options(limits), &reporter).unwrap();
     let ids: Vec<_> = outcome
