@@ -18,8 +18,9 @@ export interface CentralStackProps extends StackProps {
 /**
  * The security account's part, one construct per trust zone:
  * - `Intake`: the organization's IAM events arrive on the central bus and wait in the events queue;
- * - `Detection`: the detect function reads member accounts and files findings;
- * - `Ticketing`: urgent findings become Jira issues and Slack messages;
+ * - `Detection`: the detect function reads member accounts, files findings and puts finding
+ *   events on the findings bus, which only it may write to;
+ * - `Ticketing`: urgent findings of that bus become Jira issues and Slack messages;
  * - `Alarms`: the pipeline's health reaches the security team;
  * - `Members`: the StackSet that deploys the member resources into the organization.
  * The groups do not take part in the logical ids (`GroupedStack`).
@@ -33,7 +34,7 @@ export class CentralStack extends GroupedStack {
 
   constructor(scope: Construct, id: string, props: CentralStackProps) {
     super(scope, id, {
-      description: 'iamwatch central: event bus, queues, detect and ticket functions, alarms, member StackSet',
+      description: 'iamwatch central: event buses, queues, detect and ticket functions, alarms, member StackSet',
       ...props,
     });
     const { config } = props;
@@ -45,9 +46,8 @@ export class CentralStack extends GroupedStack {
     this.detect = new Detect(this, 'Detection', {
       config,
       eventsQueue: this.intake.events.queue,
-      findingsBus: this.intake.bus,
     });
-    this.ticketing = new Ticketing(this, 'Ticketing', { config, findingsBus: this.intake.bus });
+    this.ticketing = new Ticketing(this, 'Ticketing', { config, findingsBus: this.detect.findingsBus });
 
     this.alarms = new Alarms(this, 'Alarms', { alarmEmail: config.alarmEmail });
     for (const q of [this.intake.events, this.ticketing.tickets]) {
@@ -56,6 +56,8 @@ export class CentralStack extends GroupedStack {
     }
     this.alarms.functionErrors('Detect', this.detect.fn.function);
     this.alarms.functionErrors('Ticket', this.ticketing.fn.function);
+    this.alarms.ruleFailures('IamEvents', this.intake.rule, this.intake.ruleDlq);
+    this.alarms.ruleFailures('UrgentFindings', this.ticketing.rule, this.ticketing.ruleDlq);
 
     this.members = new MemberStackSet(this, 'Members', {
       targetOus: config.targetOus,

@@ -7,7 +7,10 @@ import rulesJson from './rules.json';
 /** Region of every iamwatch resource: IAM's CloudTrail events reach EventBridge only there. */
 export const REGION = 'us-east-1';
 
+/** The bus the member accounts forward to (org-facing: only aws.iam / aws.signin events from the org). */
 export const BUS_NAME = 'iamwatch';
+/** The bus of finding events: only the detect function's role may put to it. */
+export const FINDINGS_BUS_NAME = 'iamwatch-findings';
 export const EVENTS_QUEUE_NAME = 'iamwatch-events';
 export const TICKETS_QUEUE_NAME = 'iamwatch-tickets.fifo';
 
@@ -19,9 +22,14 @@ export const TICKET_FUNCTION_NAME = 'iamwatch-ticket';
 export const DETECT_ROLE_NAME = 'iamwatch-detect';
 export const TICKET_ROLE_NAME = 'iamwatch-ticket';
 
+/** Assumed by detect in each member account: IAM reads, filing findings there. */
 export const MEMBER_ROLE_NAME = 'iamwatch-member';
+/** Assumed by ticket in each member account: the ticket key written back on a finding, nothing else. */
+export const WRITEBACK_ROLE_NAME = 'iamwatch-writeback';
 export const ORG_READER_ROLE_NAME = 'iamwatch-org-reader';
 export const FORWARD_RULE_NAME = 'iamwatch-forward';
+/** Dead-letter queue of the forwarding rule's target in each member account. */
+export const FORWARD_DLQ_NAME = 'iamwatch-forward-target-dlq';
 export const STACK_SET_NAME = 'iamwatch-member';
 
 /** Where the policy file lands inside the detect function's package. */
@@ -86,10 +94,13 @@ export function forwardedEventPattern(rules: readonly CatalogRule[] = RULES): Re
   return perSource.length === 1 ? perSource[0] : { $or: perSource };
 }
 
-/** EventBridge `source` values of the forwarded events (the central bus accepts only these from the org). */
+/** EventBridge `source` values of the forwarded events. */
 export function forwardedSources(rules: readonly CatalogRule[] = RULES): string[] {
   return [...forwardedEventNames(rules).keys()].map((s) => EVENT_SOURCES[s].source);
 }
+
+/** The only `source` values the central bus accepts from the organization: every known event source's. */
+export const ORG_EVENT_SOURCES: readonly string[] = Object.values(EVENT_SOURCES).map((s) => s.source);
 
 export const FORWARDED_EVENT_PATTERN = forwardedEventPattern();
 

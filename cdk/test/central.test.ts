@@ -22,6 +22,7 @@ const json = t.toJSON();
 const eventNames: string[] = iamEventNamesOfRulesJson();
 
 const [busId] = onlyResource(t, 'AWS::Events::EventBus', { Name: 'iamwatch' });
+const [findingsBusId] = onlyResource(t, 'AWS::Events::EventBus', { Name: 'iamwatch-findings' });
 const [eventsQueueId, eventsQueue] = onlyResource(t, 'AWS::SQS::Queue', { QueueName: 'iamwatch-events' });
 const [eventsDlqId, eventsDlq] = onlyResource(t, 'AWS::SQS::Queue', { QueueName: 'iamwatch-events-dlq' });
 const [ticketsQueueId, ticketsQueue] = onlyResource(t, 'AWS::SQS::Queue', { QueueName: 'iamwatch-tickets.fifo' });
@@ -35,15 +36,15 @@ const [topicId, topic] = onlyResource(t, 'AWS::SNS::Topic', { TopicName: 'iamwat
 const getAtt = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 
 describe('central bus', () => {
-  test('its policy allows only events:PutEvents, only from principals of the organization', () => {
-    const policies = Object.values(resourcesOf(t, 'AWS::Events::EventBusPolicy')) as any[];
+  test('its policy allows only events:PutEvents, only from principals of the organization, only of aws.iam and aws.signin', () => {
+    const policies = (Object.values(resourcesOf(t, 'AWS::Events::EventBusPolicy')) as any[]).filter((p) => p.Properties.EventBusName.Ref === busId);
     assert.equal(policies.length, 1);
     const p = policies[0].Properties;
     assert.deepEqual(p.EventBusName, { Ref: busId });
     const s = p.Statement;
     assert.equal(s.Effect, 'Allow');
     assert.deepEqual(asArray(s.Action), ['events:PutEvents']);
-    assert.deepEqual(s.Condition, { StringEquals: { 'aws:PrincipalOrgID': ORG_ID } });
+    assert.deepEqual(s.Condition, { StringEquals: { 'aws:PrincipalOrgID': ORG_ID, 'events:source': ['aws.iam', 'aws.signin'] } });
     assert.deepEqual(s.Resource, getAtt(busId));
   });
 
@@ -132,7 +133,7 @@ describe('functions', () => {
 
   test('detect gets the environment of docs/contracts.md and no secret', () => {
     assert.deepEqual(detect.Properties.Environment.Variables, {
-      IAMWATCH_EVENT_BUS: getAtt(busId),
+      IAMWATCH_EVENT_BUS: getAtt(findingsBusId),
       IAMWATCH_MEMBER_ROLE: 'iamwatch-member',
       IAMWATCH_ORG_ROLE_ARN: `arn:aws:iam::${MANAGEMENT_ACCOUNT}:role/iamwatch-org-reader`,
       IAMWATCH_POLICY_FILE: '/var/task/policy.toml',
@@ -195,25 +196,26 @@ describe('roles of the functions', () => {
     );
   });
 
-  test('ticket may assume only iamwatch-member in the organization', () => {
+  test('ticket may assume only iamwatch-writeback in the organization', () => {
     assert.deepEqual(
       assumeStatements(ticketRoleId).map((s) => ({ Action: s.Action, Resource: s.Resource, Condition: s.Condition })),
-      [{ Action: 'sts:AssumeRole', Resource: 'arn:aws:iam::*:role/iamwatch-member', Condition: { StringEquals: { 'aws:ResourceOrgID': ORG_ID } } }],
+      [{ Action: 'sts:AssumeRole', Resource: 'arn:aws:iam::*:role/iamwatch-writeback', Condition: { StringEquals: { 'aws:ResourceOrgID': ORG_ID } } }],
     );
   });
 
-  test('detect publishes only to the iamwatch bus', () => {
+  test('detect publishes only to the iamwatch-findings bus', () => {
     const put = statementsOfRole(t, detectRoleId).filter((s) => asArray(s.Action).includes('events:PutEvents'));
-    assert.deepEqual(put.map((s) => s.Resource), [getAtt(busId)]);
+    assert.deepEqual(put.map((s) => s.Resource), [getAtt(findingsBusId)]);
   });
 });
 
 describe('urgent findings -> tickets', () => {
-  test('the urgent-findings rule matches active findings with score >= 70 (HIGH) and feeds the FIFO queue', () => {
+  test('the urgent-findings rule matches active findings of this account with score >= 70 (HIGH) on the findings bus and feeds the FIFO queue', () => {
     const [, rule] = onlyResource(t, 'AWS::Events::Rule', { Name: 'urgent-findings' });
-    assert.deepEqual(rule.Properties.EventBusName, { Ref: busId });
+    assert.deepEqual(rule.Properties.EventBusName, { Ref: findingsBusId });
     assert.deepEqual(rule.Properties.EventPattern, {
       'source': ['iamwatch'],
+      'account': ['111122223333'],
       'detail-type': ['IAM Watch Finding'],
       'detail': { recordState: ['ACTIVE'], score: [{ numeric: ['>=', 70] }] },
     });
@@ -242,7 +244,8 @@ describe('secrets', () => {
     const [jiraId] = onlyResource(t, 'AWS::SecretsManager::Secret', { Name: 'iamwatch/jira' });
     const [slackId] = onlyResource(t, 'AWS::SecretsManager::Secret', { Name: 'iamwatch/slack' });
     assert.deepEqual(ticket.Properties.Environment.Variables, {
-      IAMWATCH_MEMBER_ROLE: 'iamwatch-member',
+      IAMWATCH_MEMBER_ROLE: 'iamwatch-writeback',
+      IAMWATCH_WRITEBACK_ROLE: 'iamwatch-writeback',
       IAMWATCH_POLICY_FILE: '/var/task/policy.toml',
       IAMWATCH_JIRA_BASE_URL: 'https://example.atlassian.net',
       IAMWATCH_JIRA_PROJECT: 'SEC',
@@ -262,7 +265,7 @@ describe('secrets', () => {
     other.resourceCountIs('AWS::SecretsManager::Secret', 0);
     other.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'iamwatch-ticket',
-      Environment: { Variables: { IAMWATCH_MEMBER_ROLE: 'iamwatch-member', IAMWATCH_POLICY_FILE: '/var/task/policy.toml' } },
+      Environment: { Variables: { IAMWATCH_MEMBER_ROLE: 'iamwatch-writeback', IAMWATCH_WRITEBACK_ROLE: 'iamwatch-writeback', IAMWATCH_POLICY_FILE: '/var/task/policy.toml' } },
     });
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { TEMPLATE_BODY_LIMIT } from '../lib/app';
 import { ORG_ID, SECURITY_ACCOUNT, allowedActions, asArray, onlyResource, statementsOfRole, synth, iamEventNamesOfRulesJson } from './helpers';
 
@@ -17,7 +17,6 @@ const CONTRACT_MEMBER_ACTIONS = [
   'iam:ListAccessKeys',
   'iam:GetLoginProfile',
   'securityhub:BatchImportFindings',
-  'securityhub:BatchUpdateFindings',
   'securityhub:GetFindings',
 ].sort();
 
@@ -36,7 +35,7 @@ for (const [where, template] of [
 ] as const) {
   describe(where, () => {
     const [forwardRoleId, forwardRole] = onlyResource(template, 'AWS::IAM::Role', {
-      AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' } }], Version: '2012-10-17' },
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' } })], Version: '2012-10-17' },
     });
     const [memberRoleId, memberRole] = onlyResource(template, 'AWS::IAM::Role', { RoleName: 'iamwatch-member' });
 
@@ -49,8 +48,15 @@ for (const [where, template] of [
         'detail-type': ['AWS API Call via CloudTrail'],
         'detail': { eventSource: ['iam.amazonaws.com'], eventName: eventNames },
       });
+      const [dlqId] = onlyResource(template, 'AWS::SQS::Queue', { QueueName: 'iamwatch-forward-target-dlq' });
       assert.deepEqual(rule.Properties.Targets, [
-        { Id: 'central-bus', Arn: centralBusArn, RoleArn: { 'Fn::GetAtt': [forwardRoleId, 'Arn'] } },
+        {
+          Id: 'central-bus',
+          Arn: centralBusArn,
+          RoleArn: { 'Fn::GetAtt': [forwardRoleId, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlqId, 'Arn'] } },
+        },
       ]);
     });
 
@@ -62,14 +68,12 @@ for (const [where, template] of [
       );
     });
 
-    test('iamwatch-member is trusted only by the detect and ticket roles of the security account, within the org', () => {
+    test('iamwatch-member is trusted only by the detect role of the security account, within the org', () => {
       assert.deepEqual(memberRole.Properties.AssumeRolePolicyDocument.Statement, [
         {
           Action: 'sts:AssumeRole',
           Effect: 'Allow',
-          Principal: {
-            AWS: [`arn:aws:iam::${SECURITY_ACCOUNT}:role/iamwatch-detect`, `arn:aws:iam::${SECURITY_ACCOUNT}:role/iamwatch-ticket`],
-          },
+          Principal: { AWS: `arn:aws:iam::${SECURITY_ACCOUNT}:role/iamwatch-detect` },
           Condition: { StringEquals: { 'aws:PrincipalOrgID': ORG_ID } },
         },
       ]);
@@ -94,9 +98,9 @@ for (const [where, template] of [
 describe('member template', () => {
   const t = built.memberTemplate.toJSON();
 
-  test('holds only the forwarding rule, its role and the member role', () => {
+  test('holds only the forwarding rule, its role and dead-letter queue, the member and write-back roles', () => {
     const types = Object.values(t.Resources).map((r: any) => r.Type).sort();
-    assert.deepEqual(types, ['AWS::Events::Rule', 'AWS::IAM::Role', 'AWS::IAM::Role']);
+    assert.deepEqual(types, ['AWS::Events::Rule', 'AWS::IAM::Role', 'AWS::IAM::Role', 'AWS::IAM::Role', 'AWS::SQS::Queue', 'AWS::SQS::QueuePolicy']);
   });
 
   test('needs no CDK bootstrap in the member accounts and fits a StackSet template body', () => {

@@ -1,10 +1,12 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { Group } from './group';
@@ -21,8 +23,8 @@ export interface AlarmsProps {
 
 /**
  * What tells the security team that the pipeline is not working: the alarm topic (KMS-encrypted
- * with a key CloudWatch may use, TLS only) and the alarms that notify it, added by `queue` and
- * `functionErrors`. Alarm `<Id>` is named `iamwatch-<id>`.
+ * with a key CloudWatch may use, TLS only, and CloudWatch of this account may publish to it) and
+ * the alarms that notify it, added by the methods below. Alarm `<Id>` is named `iamwatch-<id>`.
  */
 export class Alarms extends Group {
   public readonly topic: sns.Topic;
@@ -51,6 +53,16 @@ export class Alarms extends Group {
       masterKey: topicKey,
       enforceSSL: true,
     });
+    // Without this, CloudWatch may be refused sns:Publish and no alarm would reach anyone.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
     if (props.alarmEmail !== '') this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     this.action = new cwActions.SnsAction(this.topic);
   }
@@ -81,6 +93,23 @@ export class Alarms extends Group {
   public oldestMessage(q: QueueWithDlq): void {
     this.alarm(`${q.node.id}OldestMessage`, q.queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: 'Maximum' }), OLDEST_MESSAGE_ALARM_SECONDS,
       `${q.queue.node.id}: a message has waited ${OLDEST_MESSAGE_ALARM_SECONDS}s or more; the pipeline is stuck or behind`);
+  }
+
+  /**
+   * `<id>FailedInvocations`: events the rule's target could not take after every retry, and
+   * `<id>TargetDlqDepth`: those events waiting in the target's dead-letter queue.
+   */
+  public ruleFailures(id: string, rule: events.IRule, targetDlq: sqs.IQueue): void {
+    const failed = new cloudwatch.Metric({
+      namespace: 'AWS/Events',
+      metricName: 'FailedInvocations',
+      dimensionsMap: { RuleName: rule.ruleName },
+      period: PERIOD,
+      statistic: 'Sum',
+    });
+    this.alarm(`${id}FailedInvocations`, failed, 1, `${id}: EventBridge could not deliver events to the rule's target; they are in its dead-letter queue`);
+    this.alarm(`${id}TargetDlqDepth`, targetDlq.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }), 1,
+      `${id}: events the rule could not deliver wait in its target's dead-letter queue; see runbooks for redriving them`);
   }
 
   /** `<id>Errors`: an invocation that failed as a whole. */

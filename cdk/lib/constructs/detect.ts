@@ -1,4 +1,4 @@
-import { Duration, Stage } from 'aws-cdk-lib';
+import { Duration, Stack, Stage } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -11,43 +11,57 @@ import {
   DETECT_FUNCTION_NAME,
   DETECT_PACKAGE,
   DETECT_ROLE_NAME,
+  FINDINGS_BUS_NAME,
   MEMBER_ROLE_NAME,
   ORG_READER_ROLE_NAME,
   POLICY_FILE_IN_PACKAGE,
   roleArn,
 } from '../names';
 import { Group } from './group';
-import { grantAssumeMemberRole, grantOwnSecurityHub } from './grants';
+import { grantAssumeRoleInOrg, grantOwnSecurityHub } from './grants';
 import { RustFunction } from './rust-function';
 
 /** Timing of the detect function; the events queue's visibility timeout follows from it. */
 export const DETECT_TIMEOUT = Duration.seconds(60);
 export const DETECT_BATCH_SIZE = 10;
 export const DETECT_BATCHING_WINDOW = Duration.seconds(5);
+/**
+ * Most concurrent detect invocations (the event source mapping's MaximumConcurrency). Security Hub
+ * allows BatchImportFindings 10 calls a second per account (burst 30); an invocation files a
+ * batch's findings for one account in at most one call and takes longer than half a second (role
+ * assumption, IAM reads), so 5 invocations stay under 10 calls a second even when every event of a
+ * burst comes from one account. Lambda's minimum is 2.
+ */
+export const DETECT_MAX_CONCURRENCY = 5;
 
 export interface DetectProps {
   readonly config: IamwatchConfig;
   /** The queue of in-scope IAM events. */
   readonly eventsQueue: sqs.IQueue;
-  /** The bus the function publishes its finding events to. */
-  readonly findingsBus: events.IEventBus;
 }
 
 /**
  * Trust zone "the security account reaches into the organization": the detect function, fed by
  * the events queue, that assumes `iamwatch-member` in the account an event comes from (IAM reads,
  * Security Hub import), `iamwatch-org-reader` in the management account, and publishes a finding
- * event per finding.
+ * event per finding on the findings bus, which nobody else may put to.
  */
 export class Detect extends Group {
   public readonly fn: RustFunction;
+  /** `iamwatch-findings`: finding events, put by the detect function's role only. */
+  public readonly findingsBus: events.EventBus;
 
   constructor(scope: Construct, id: string, props: DetectProps) {
     super(scope, id);
     const { config } = props;
 
+    this.findingsBus = new events.EventBus(this, 'FindingsBus', {
+      eventBusName: FINDINGS_BUS_NAME,
+      description: 'iamwatch: finding events of the detect function',
+    });
+
     const environment: Record<string, string> = {
-      IAMWATCH_EVENT_BUS: props.findingsBus.eventBusArn,
+      IAMWATCH_EVENT_BUS: this.findingsBus.eventBusArn,
       IAMWATCH_MEMBER_ROLE: MEMBER_ROLE_NAME,
       IAMWATCH_ORG_ROLE_ARN: roleArn(config.managementAccountId, ORG_READER_ROLE_NAME),
       IAMWATCH_POLICY_FILE: POLICY_FILE_IN_PACKAGE,
@@ -69,10 +83,22 @@ export class Detect extends Group {
         batchSize: DETECT_BATCH_SIZE,
         maxBatchingWindow: DETECT_BATCHING_WINDOW,
         reportBatchItemFailures: true,
+        maxConcurrency: DETECT_MAX_CONCURRENCY,
       }),
     );
-    props.findingsBus.grantPutEventsTo(this.fn.role);
-    grantAssumeMemberRole(this.fn.role, config.orgId);
+    this.findingsBus.grantPutEventsTo(this.fn.role);
+    // Same-account principals need only an IAM allow to put on a bus: the bus denies everyone else.
+    this.findingsBus.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'iamwatch-only-detect-puts',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.findingsBus.eventBusArn],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': roleArn(Stack.of(this).account, DETECT_ROLE_NAME) } },
+      }),
+    );
+    grantAssumeRoleInOrg(this.fn.role, config.orgId, MEMBER_ROLE_NAME, 'AssumeMemberRoleInOrg');
     this.fn.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'AssumeOrgReader',
@@ -80,7 +106,9 @@ export class Detect extends Group {
         resources: [roleArn(config.managementAccountId, ORG_READER_ROLE_NAME)],
       }),
     );
-    // Fallback when Security Hub is not enabled in the member account: file in this account.
-    grantOwnSecurityHub(this.fn.role, true);
+    // Fallback when Security Hub is not enabled in the member account: file in this account (and
+    // read what is filed there, for the findings a resolving event ends). No BatchUpdateFindings:
+    // that is the ticket function's write-back.
+    grantOwnSecurityHub(this.fn.role, { importFindings: true, readFindings: true });
   }
 }

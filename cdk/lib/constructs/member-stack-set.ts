@@ -30,8 +30,9 @@ export class MemberStackSet extends Group {
       autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
       capabilities: ['CAPABILITY_NAMED_IAM'],
       managedExecution: { Active: true },
+      // No account may fail silently: a failed instance stops the operation (and its alarm fires).
       operationPreferences: {
-        failureTolerancePercentage: 10,
+        failureToleranceCount: 0,
         maxConcurrentPercentage: 25,
         regionConcurrencyType: 'PARALLEL',
       },

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Group } from './group';
@@ -51,4 +51,24 @@ export class QueueWithDlq extends Group {
       deadLetterQueue: { queue: this.dlq, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
   }
+}
+
+/**
+ * The dead-letter queue of an EventBridge rule target: where an event goes that EventBridge could
+ * not deliver after its retries (target deleted, policy denied, throttled for 24 hours), instead
+ * of being dropped. Encrypted, TLS only, 14 days. The rule's target names it
+ * (`DeadLetterConfig`); EventBridge may send to it only for that rule (`aws:SourceArn`).
+ */
+export function ruleTargetDlq(scope: Construct, id: string, queueName: string): sqs.Queue {
+  const q = new sqs.Queue(scope, id, {
+    queueName,
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  Validations.of(q).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason: 'This queue is itself a dead-letter queue: that of an EventBridge rule target (DeadLetterConfig), which cdk-nag does not recognise.',
+  });
+  return q;
 }

@@ -1,46 +1,56 @@
-import { Duration, Stage, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Stage, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IamwatchConfig, TICKET_MIN_SCORE } from '../config';
 import { functionCodeWithPolicy } from '../lambda-package';
 import {
   FINDING_DETAIL_TYPE,
   FINDING_SOURCE,
-  MEMBER_ROLE_NAME,
   POLICY_FILE_IN_PACKAGE,
   TICKETS_QUEUE_NAME,
   TICKET_FUNCTION_NAME,
   TICKET_PACKAGE,
   TICKET_ROLE_NAME,
+  WRITEBACK_ROLE_NAME,
 } from '../names';
 import { Group } from './group';
-import { grantAssumeMemberRole, grantOwnSecurityHub } from './grants';
-import { QueueWithDlq, visibilityTimeoutFor } from './queue-with-dlq';
+import { grantAssumeRoleInOrg, grantOwnSecurityHub } from './grants';
+import { QueueWithDlq, ruleTargetDlq, visibilityTimeoutFor } from './queue-with-dlq';
 import { RustFunction } from './rust-function';
 
 // The ticket function starts a message only with 30 s of the invocation left and stops 3 s
 // before the deadline, so a timeout never redelivers a message already posted to Slack.
 export const TICKET_TIMEOUT = Duration.seconds(120);
 export const TICKET_BATCH_SIZE = 5;
+/**
+ * Most concurrent ticket invocations: Lambda's minimum for an SQS event source (2). Each finding
+ * costs one BatchUpdateFindings call (10 a second per account) after a Jira and a Slack call of
+ * hundreds of milliseconds, well under the quota.
+ */
+export const TICKET_MAX_CONCURRENCY = 2;
 
 export interface TicketingProps {
   readonly config: IamwatchConfig;
-  /** The bus the detect function publishes finding events to. */
+  /** The bus the detect function publishes finding events to (nobody else may). */
   readonly findingsBus: events.IEventBus;
 }
 
 /**
- * Trust zone "the security account talks to the outside": the route of urgent findings to the
- * tickets queue, the ticket function that files Jira issues and Slack messages and writes the
- * ticket key back on the finding, and the secrets it alone may read.
+ * Trust zone "the security account talks to the outside": the route of urgent findings (finding
+ * events of this account's detect function, on the findings bus) to the tickets queue, the ticket
+ * function that files Jira issues and Slack messages and writes the ticket key back on the finding
+ * through `iamwatch-writeback`, and the secrets it alone may read.
  */
 export class Ticketing extends Group {
   public readonly tickets: QueueWithDlq;
   public readonly rule: events.Rule;
+  /** Where the rule's target puts what it could not deliver. */
+  public readonly ruleDlq: sqs.Queue;
   public readonly fn: RustFunction;
   public readonly jiraSecret?: secretsmanager.Secret;
   public readonly slackSecret?: secretsmanager.Secret;
@@ -55,12 +65,15 @@ export class Ticketing extends Group {
       contentBasedDeduplication: true,
       visibilityTimeout: visibilityTimeoutFor(TICKET_TIMEOUT),
     });
+    // EventBridge rule DLQs are standard queues, also for a FIFO target.
+    this.ruleDlq = ruleTargetDlq(this, 'UrgentFindingsTargetDlq', 'iamwatch-urgent-findings-target-dlq');
     this.rule = new events.Rule(this, 'UrgentFindingsRule', {
       ruleName: 'urgent-findings',
       description: `iamwatch: active findings at or above ${config.ticketThreshold} become tickets`,
       eventBus: props.findingsBus,
       eventPattern: {
         source: [FINDING_SOURCE],
+        account: [Stack.of(this).account],
         detailType: [FINDING_DETAIL_TYPE],
         detail: {
           recordState: ['ACTIVE'],
@@ -72,6 +85,7 @@ export class Ticketing extends Group {
           messageGroupId: 'iamwatch-findings',
           retryAttempts: 185,
           maxEventAge: Duration.hours(24),
+          deadLetterQueue: this.ruleDlq,
         }),
       ],
     });
@@ -85,17 +99,24 @@ export class Ticketing extends Group {
       code: functionCodeWithPolicy(config.lambdaAssetDir, TICKET_PACKAGE, config.policyFile, Stage.of(this)!.outdir),
       timeout: TICKET_TIMEOUT,
       environment: {
-        IAMWATCH_MEMBER_ROLE: MEMBER_ROLE_NAME,
+        // The role the function assumes in a finding's account for the write-back: today's
+        // function reads IAMWATCH_MEMBER_ROLE for it; IAMWATCH_WRITEBACK_ROLE names it plainly.
+        IAMWATCH_MEMBER_ROLE: WRITEBACK_ROLE_NAME,
+        IAMWATCH_WRITEBACK_ROLE: WRITEBACK_ROLE_NAME,
         IAMWATCH_POLICY_FILE: POLICY_FILE_IN_PACKAGE,
       },
       logRetention: config.logRetentionDays as logs.RetentionDays,
     });
     this.fn.function.addEventSource(
-      new SqsEventSource(this.tickets.queue, { batchSize: TICKET_BATCH_SIZE, reportBatchItemFailures: true }),
+      new SqsEventSource(this.tickets.queue, {
+        batchSize: TICKET_BATCH_SIZE,
+        reportBatchItemFailures: true,
+        maxConcurrency: TICKET_MAX_CONCURRENCY,
+      }),
     );
-    grantAssumeMemberRole(this.fn.role, config.orgId);
+    grantAssumeRoleInOrg(this.fn.role, config.orgId, WRITEBACK_ROLE_NAME, 'AssumeWriteBackRoleInOrg');
     // Writing the ticket key back on findings filed in this account.
-    grantOwnSecurityHub(this.fn.role, false);
+    grantOwnSecurityHub(this.fn.role, { updateFindings: true });
 
     // Secrets: created with a placeholder value, the operator puts the real one (README).
     if (config.jiraBaseUrl !== '') {
