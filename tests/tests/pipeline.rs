@@ -2,7 +2,7 @@
 //! Security Hub findings in the member account and finding events on the bus, against moto.
 
 use iamwatch_core::finding::{fields, Finding, RecordState};
-use iamwatch_core::rules::RULE_IDS;
+use iamwatch_core::rules;
 use iamwatch_core::Label;
 use iamwatch_e2e::events;
 use iamwatch_e2e::org::{Account, TICKET_MIN_SCORE};
@@ -47,7 +47,7 @@ fn every_rule_through_sqs_and_eventbridge() {
         let sec = &p.org.security;
         // Direct SQS: every rule in the Prod account, the user-created rule also in Sandbox.
         let mut sent = 0;
-        for rule in RULE_IDS {
+        for rule in rules::ids() {
             let env = events::for_rule(rule, &p.org.prod.id).expect("envelope");
             prepare_users(&p.org.prod, &env).await;
             sqs::send(&sec.sdk, &p.org.events_queue_url, &env.to_string())
@@ -71,7 +71,7 @@ fn every_rule_through_sqs_and_eventbridge() {
         // (moto stamps the envelope's `account` with the PutEvents caller's account, so events
         // put by the security account are consistent only when they happened there.)
         let bus = aws_sdk_eventbridge::Client::new(&sec.sdk);
-        for rule in RULE_IDS {
+        for rule in rules::ids() {
             let env = events::for_rule(rule, &sec.id).expect("envelope");
             prepare_users(sec, &env).await;
             let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
@@ -96,7 +96,7 @@ fn every_rule_through_sqs_and_eventbridge() {
             "one finding per event"
         );
         for (findings, account) in [(&prod, &p.org.prod), (&security, sec)] {
-            for rule in RULE_IDS {
+            for rule in rules::ids() {
                 let f = find(findings, rule)
                     .unwrap_or_else(|| panic!("{rule} missing in {}", account.name));
                 assert_eq!(f.generator_id, format!("iamwatch/{rule}"));

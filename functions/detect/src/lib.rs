@@ -261,7 +261,7 @@ where
             Outcome::Suppressed
         }
         Verdict::Finding(detection) => {
-            let enrichment = d.enricher.enrich(&record, detection.user.as_deref()).await;
+            let enrichment = d.enricher.enrich(&record, detection.subject.user()).await;
             if !enrichment.gaps.is_empty() {
                 metrics.enrichment_failures += 1;
                 tracing::warn!(gaps = ?enrichment.gaps, "enrichment incomplete");

@@ -15,7 +15,7 @@
 
 use anyhow::{anyhow, Context};
 use iamwatch_core::finding::{fields, Finding};
-use iamwatch_core::rules::RULE_IDS;
+use iamwatch_core::rules;
 use iamwatch_core::Policy;
 use iamwatch_e2e::org::{Account, TestOrg, BUS};
 use iamwatch_e2e::pipeline::Pipeline;
@@ -74,7 +74,7 @@ async fn demo() -> anyhow::Result<()> {
     let bus = aws_sdk_eventbridge::Client::new(&p.org.security.sdk);
     let mut seen = Vec::new();
     let mut sent = 0;
-    for rule in RULE_IDS {
+    for rule in rules::ids() {
         let path = events::events_dir().join(format!("{rule}.json"));
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
