@@ -10,10 +10,12 @@ use iamwatch_core::build::FindingContext;
 use iamwatch_core::engine::{self, Verdict};
 use iamwatch_core::enrich::{Enrichment, OrgSnapshot};
 use iamwatch_core::input::{self, DocStats, ItemError, ItemResult};
+use iamwatch_core::rules::Context as RuleContext;
 use iamwatch_core::timeline::Timeline;
 use iamwatch_core::{Finding, Policy};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -37,6 +39,9 @@ pub struct Totals {
 struct Shared<'a> {
     policy: Policy,
     org: Option<OrgSnapshot>,
+    /// The organization's account ids, from the org snapshot (`--org`): rules such as
+    /// `role-trust-opened` tell in-organization accounts from outside ones with them.
+    org_accounts: Option<BTreeSet<String>>,
     ctx: FindingContext,
     progress: Option<ProgressBar>,
     errors: &'a AtomicU64,
@@ -111,9 +116,13 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         );
         pb
     });
+    let org_accounts = org
+        .as_ref()
+        .map(|o| o.accounts.iter().map(|a| a.id.clone()).collect());
     let shared = Shared {
         policy,
         org,
+        org_accounts,
         ctx: FindingContext {
             region: args.region.clone(),
             partition: "aws".to_string(),
@@ -278,7 +287,12 @@ fn read_lines(path: &Path, on_item: &mut dyn FnMut(ItemResult)) -> Result<(DocSt
 }
 
 fn handle(record: &iamwatch_core::CloudTrailRecord, shared: &Shared, acc: &mut Acc) {
-    match engine::evaluate(record, &shared.policy) {
+    let cx = RuleContext::new(&shared.policy);
+    let cx = match &shared.org_accounts {
+        Some(accounts) => cx.with_org_accounts(accounts),
+        None => cx,
+    };
+    match engine::evaluate_in(record, &cx) {
         Verdict::OutOfScope | Verdict::NoFinding => {}
         Verdict::Suppressed { detection, reason } => {
             acc.totals.suppressed += 1;

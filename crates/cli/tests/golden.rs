@@ -104,13 +104,21 @@ fn lifecycle_sequence_archives_what_was_deleted() {
 
 #[test]
 fn negative_samples_make_no_finding() {
-    let (code, stdout, stderr) = scan(&["--format", "jsonl", "events/negative"]);
+    // With the org snapshot: a role trusting an account of the organization is no finding.
+    let (code, stdout, stderr) = scan(&[
+        "--org",
+        "examples/org.json",
+        "--format",
+        "jsonl",
+        "events/negative",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, "", "no finding expected");
     assert!(stderr.is_empty() || !stderr.contains("error"), "{stderr}");
 }
 
-/// The real Stratus Red Team detonation logs: exactly these six findings, nothing from roles,
+/// The real Stratus Red Team detonation logs: exactly these nine findings (the backdoored and
+/// the created role trust an outside account, the created role is given admin), nothing from
 /// console logins or the non-IAM records.
 #[test]
 fn stratus_red_team_captures() {
@@ -138,6 +146,9 @@ fn stratus_red_team_captures() {
         ("access-key-created-for-other-user", "HIGH", 80),
         ("console-password-created", "MEDIUM", 50),
         ("console-password-changed-for-other-user", "HIGH", 70),
+        ("role-trust-opened", "HIGH", 80),
+        ("role-trust-opened", "HIGH", 80),
+        ("admin-access-granted-to-role", "MEDIUM", 60),
     ]
     .into_iter()
     .map(|(r, l, s)| (r.to_string(), l.to_string(), s))

@@ -61,17 +61,32 @@ impl super::Rule for Rule {
             _ => "policyDocument",
         };
         let doc = r.request_parameters.as_ref().and_then(|p| p.get(key));
-        let verb = match r.event_name.as_str() {
-            "CreateRole" => format!("created IAM role {role} with a trust policy"),
-            _ => format!("changed the trust policy of IAM role {role}"),
-        };
+        let created = r.event_name == "CreateRole";
         let (summary, base) = match trust::read(doc, r.account_id(), cx) {
             Trust::Closed => return None,
-            Trust::Open(o) => (format!("{verb} that lets {} assume it", o.who), o.base),
+            Trust::Open(o) if created => (
+                format!(
+                    "created IAM role {role} with a trust policy that lets {} assume it",
+                    o.who
+                ),
+                o.base,
+            ),
+            Trust::Open(o) => (
+                format!(
+                    "changed the trust policy of IAM role {role} to let {} assume it",
+                    o.who
+                ),
+                o.base,
+            ),
             Trust::Unreadable(why) => (
                 format!(
-                    "{verb} that iamwatch could not read ({why}); fetch the trust policy to see \
-                     who may assume the role"
+                    "{} a trust policy document iamwatch could not read ({why}); fetch the \
+                     trust policy to see who may assume the role",
+                    if created {
+                        format!("created IAM role {role} with")
+                    } else {
+                        format!("gave IAM role {role}")
+                    }
                 ),
                 META.base,
             ),
@@ -125,7 +140,11 @@ mod tests {
         assert_eq!(d.rule.id, "role-trust-opened");
         assert_eq!(d.base(), 70);
         assert_eq!(d.base_override, None, "the rule's own base");
-        assert!(d.summary.contains("account 444455556666"), "{}", d.summary);
+        assert_eq!(
+            d.summary,
+            "changed the trust policy of IAM role app to let account 444455556666 (not the \
+             role's own account) assume it"
+        );
     }
 
     #[test]
@@ -168,7 +187,7 @@ mod tests {
         assert_eq!(d.base(), 70);
         assert!(
             d.summary
-                .contains("that iamwatch could not read (the trust policy document is not JSON)"),
+                .starts_with("gave IAM role app a trust policy document iamwatch could not read (the trust policy document is not JSON)"),
             "{}",
             d.summary
         );
