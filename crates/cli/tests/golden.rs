@@ -117,6 +117,26 @@ fn negative_samples_make_no_finding() {
     assert!(stderr.is_empty() || !stderr.contains("error"), "{stderr}");
 }
 
+/// `--org` tells the rules the organization's accounts: a role trusting an account of the
+/// organization is no finding with the snapshot, and an outside account's trust without it.
+#[test]
+fn org_snapshot_tells_inside_accounts_from_outside_ones() {
+    let sample = "events/negative/role-trust-to-organization-account.json";
+    let (code, stdout, stderr) = scan(&["--org", "examples/org.json", "--format", "jsonl", sample]);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    let (code, stdout, stderr) = scan(&["--format", "jsonl", sample]);
+    assert_eq!(code, 0, "{stderr}");
+    let f: Value = serde_json::from_str(stdout.trim()).expect("one finding");
+    assert_eq!(f["ProductFields"]["iamwatch/RuleId"], "role-trust-opened");
+    assert!(
+        f["Description"]
+            .as_str()
+            .unwrap()
+            .contains("account 333333333333 (not the role's own account)"),
+        "{f}"
+    );
+}
+
 /// The real Stratus Red Team detonation logs: exactly these nine findings (the backdoored and
 /// the created role trust an outside account, the created role is given admin), nothing from
 /// console logins or the non-IAM records.

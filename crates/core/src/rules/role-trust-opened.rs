@@ -176,6 +176,30 @@ mod tests {
         assert!(detect(&failed, &p).is_none());
     }
 
+    /// Denied calls of this rule and of the other role, group, policy and provider rules are
+    /// `iam-user-change-denied`'s.
+    #[test]
+    fn denied_calls_are_the_denial_rule() {
+        for name in [
+            "CreateRole",
+            "UpdateAssumeRolePolicy",
+            "AttachRolePolicy",
+            "PutGroupPolicy",
+            "CreatePolicyVersion",
+            "SetDefaultPolicyVersion",
+            "CreateSAMLProvider",
+            "AddClientIDToOpenIDConnectProvider",
+            "DeleteRolePermissionsBoundary",
+        ] {
+            let r = failed(record(name, json!({"roleName": "x"})), "AccessDenied");
+            assert_eq!(
+                detect(&r, &Policy::default()).map(|d| d.rule.id),
+                Some("iam-user-change-denied"),
+                "{name}"
+            );
+        }
+    }
+
     #[test]
     fn unreadable_trust_fires_at_the_base() {
         let r = record(
