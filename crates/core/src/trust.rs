@@ -9,7 +9,8 @@
 //!   in everyone but the listed principals): [`BASE_ANYONE`]. A condition on
 //!   `aws:PrincipalOrgID`, `aws:PrincipalOrgPaths`, `aws:PrincipalAccount` or `sts:ExternalId`
 //!   in the same statement narrows it but does not make it safe: [`BASE_NARROWED`]. A condition
-//!   whose `aws:PrincipalAccount` names only accounts of the organization makes it safe.
+//!   whose `aws:PrincipalAccount` names (exactly) only accounts of the organization makes any
+//!   statement safe, whatever its principal.
 //! - an AWS account outside the organization: an account id, an account root ARN, or a role,
 //!   user or session ARN (the account is read from the ARN): [`BASE_OUTSIDE`];
 //! - a web-identity provider (an OIDC provider ARN such as
@@ -144,6 +145,17 @@ impl Scope<'_> {
             return None;
         }
         let conditions = conditions(s);
+        // `aws:PrincipalAccount` matched exactly against accounts of the organization only:
+        // whatever the principal, no caller from outside passes (a key absent from a request,
+        // as for web identities, fails a positive match).
+        let accounts: Vec<&str> = conditions
+            .iter()
+            .filter(|c| c.key == "aws:principalaccount" && c.exact())
+            .flat_map(|c| c.values.iter().map(String::as_str))
+            .collect();
+        if !accounts.is_empty() && accounts.iter().all(|a| self.inside(a)) {
+            return None;
+        }
         let principals = if s.get("NotPrincipal").is_some() {
             vec![Principal::Anyone]
         } else {
@@ -162,26 +174,16 @@ impl Scope<'_> {
 
     fn principal(&self, p: &Principal, conditions: &[Condition]) -> Option<Opening> {
         match p {
-            Principal::Anyone => {
-                let accounts: Vec<&str> = conditions
-                    .iter()
-                    .filter(|c| c.key == "aws:principalaccount" && c.exact())
-                    .flat_map(|c| c.values.iter().map(String::as_str))
-                    .collect();
-                if !accounts.is_empty() && accounts.iter().all(|a| self.inside(a)) {
-                    return None;
-                }
-                match conditions.iter().find(|c| c.narrows()) {
-                    Some(c) => Some(Opening {
-                        who: format!("anyone (\"*\") with a condition on {}", c.key_as_written),
-                        base: BASE_NARROWED,
-                    }),
-                    None => Some(Opening {
-                        who: "anyone (\"*\")".into(),
-                        base: BASE_ANYONE,
-                    }),
-                }
-            }
+            Principal::Anyone => match conditions.iter().find(|c| c.narrows()) {
+                Some(c) => Some(Opening {
+                    who: format!("anyone (\"*\") with a condition on {}", c.key_as_written),
+                    base: BASE_NARROWED,
+                }),
+                None => Some(Opening {
+                    who: "anyone (\"*\")".into(),
+                    base: BASE_ANYONE,
+                }),
+            },
             Principal::Account(a) => (!self.inside(a)).then(|| Opening {
                 who: self.outside_words(a),
                 base: BASE_OUTSIDE,
@@ -632,10 +634,22 @@ mod tests {
             )),
             Some(90)
         );
-        // Conditions do not lower an outside account.
+        // Conditions do not lower an outside account...
         let s = json!({"Effect": "Allow", "Principal": {"AWS": "444455556666"},
             "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "x"}}});
         assert_eq!(base(s), Some(70));
+        // ... but aws:PrincipalAccount naming only inside accounts shuts out every other one.
+        let s = json!({"Effect": "Allow", "Principal": {"AWS": "444455556666"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": OWN}}});
+        assert_eq!(base(s), None);
+        let s = json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+            "Condition": {"StringLike": {"aws:PrincipalAccount": "1111*"}}});
+        assert_eq!(
+            base(s),
+            Some(70),
+            "a wildcard account narrows but is not known inside"
+        );
     }
 
     #[test]
