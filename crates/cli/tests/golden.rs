@@ -102,6 +102,38 @@ fn lifecycle_sequence_archives_what_was_deleted() {
     assert_eq!(states, want);
 }
 
+/// Roles, providers and groups: the grant detached, the provider deleted and the role deleted
+/// archive their findings; the group's grant stays active.
+#[test]
+fn role_lifecycle_sequence_archives_what_was_removed() {
+    let got = check_golden("events/sequences/role-lifecycle.jsonl", "role-lifecycle");
+    let states: Vec<(String, String, String)> = got["Findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let s = |v: &Value| v.as_str().unwrap().to_string();
+            (
+                s(&f["ProductFields"]["iamwatch/RuleId"]),
+                s(&f["RecordState"]),
+                s(&f["Severity"]["Original"]),
+            )
+        })
+        .collect();
+    let want = [
+        // "*" narrowed by sts:ExternalId: base 70; in the sandbox OU -15, outside IP +10.
+        ("role-trust-opened", "ARCHIVED", "65"),
+        ("admin-access-granted-to-role", "ARCHIVED", "45"),
+        ("identity-provider-changed", "ARCHIVED", "55"),
+        ("admin-access-granted-to-group", "ACTIVE", "65"),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(states, want);
+}
+
 #[test]
 fn negative_samples_make_no_finding() {
     // With the org snapshot: a role trusting an account of the organization is no finding.
