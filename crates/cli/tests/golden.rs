@@ -102,15 +102,75 @@ fn lifecycle_sequence_archives_what_was_deleted() {
     assert_eq!(states, want);
 }
 
+/// Roles, providers and groups: the grant detached, the provider deleted and the role deleted
+/// archive their findings; the group's grant stays active.
+#[test]
+fn role_lifecycle_sequence_archives_what_was_removed() {
+    let got = check_golden("events/sequences/role-lifecycle.jsonl", "role-lifecycle");
+    let states: Vec<(String, String, String)> = got["Findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let s = |v: &Value| v.as_str().unwrap().to_string();
+            (
+                s(&f["ProductFields"]["iamwatch/RuleId"]),
+                s(&f["RecordState"]),
+                s(&f["Severity"]["Original"]),
+            )
+        })
+        .collect();
+    let want = [
+        // "*" narrowed by sts:ExternalId: base 70; in the sandbox OU -15, outside IP +10.
+        ("role-trust-opened", "ARCHIVED", "65"),
+        ("admin-access-granted-to-role", "ARCHIVED", "45"),
+        ("identity-provider-changed", "ARCHIVED", "55"),
+        ("admin-access-granted-to-group", "ACTIVE", "65"),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect();
+    assert_eq!(states, want);
+}
+
 #[test]
 fn negative_samples_make_no_finding() {
-    let (code, stdout, stderr) = scan(&["--format", "jsonl", "events/negative"]);
+    // With the org snapshot: a role trusting an account of the organization is no finding.
+    let (code, stdout, stderr) = scan(&[
+        "--org",
+        "examples/org.json",
+        "--format",
+        "jsonl",
+        "events/negative",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, "", "no finding expected");
     assert!(stderr.is_empty() || !stderr.contains("error"), "{stderr}");
 }
 
-/// The real Stratus Red Team detonation logs: exactly these six findings, nothing from roles,
+/// `--org` tells the rules the organization's accounts: a role trusting an account of the
+/// organization is no finding with the snapshot, and an outside account's trust without it.
+#[test]
+fn org_snapshot_tells_inside_accounts_from_outside_ones() {
+    let sample = "events/negative/role-trust-to-organization-account.json";
+    let (code, stdout, stderr) = scan(&["--org", "examples/org.json", "--format", "jsonl", sample]);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    let (code, stdout, stderr) = scan(&["--format", "jsonl", sample]);
+    assert_eq!(code, 0, "{stderr}");
+    let f: Value = serde_json::from_str(stdout.trim()).expect("one finding");
+    assert_eq!(f["ProductFields"]["iamwatch/RuleId"], "role-trust-opened");
+    assert!(
+        f["Description"]
+            .as_str()
+            .unwrap()
+            .contains("account 333333333333 (not the role's own account)"),
+        "{f}"
+    );
+}
+
+/// The real Stratus Red Team detonation logs: exactly these nine findings (the backdoored and
+/// the created role trust an outside account, the created role is given admin), nothing from
 /// console logins or the non-IAM records.
 #[test]
 fn stratus_red_team_captures() {
@@ -138,6 +198,9 @@ fn stratus_red_team_captures() {
         ("access-key-created-for-other-user", "HIGH", 80),
         ("console-password-created", "MEDIUM", 50),
         ("console-password-changed-for-other-user", "HIGH", 70),
+        ("role-trust-opened", "HIGH", 80),
+        ("role-trust-opened", "HIGH", 80),
+        ("admin-access-granted-to-role", "MEDIUM", 60),
     ]
     .into_iter()
     .map(|(r, l, s)| (r.to_string(), l.to_string(), s))

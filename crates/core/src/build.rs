@@ -118,6 +118,13 @@ pub fn build_finding(
         d.subject.access_key_id().map(str::to_string),
     );
     put(fields::GRANT, d.subject.grant().map(|g| g.to_string()));
+    put(fields::ROLE, d.subject.role().map(str::to_string));
+    put(fields::GROUP, d.subject.group().map(str::to_string));
+    put(fields::POLICY, d.subject.policy().map(str::to_string));
+    put(
+        fields::PROVIDER,
+        d.subject.identity_provider().map(str::to_string),
+    );
     put(fields::ACCOUNT_NAME, account_name.clone());
     put(fields::OU_PATH, ou_path.clone());
     put(

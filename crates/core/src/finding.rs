@@ -215,6 +215,14 @@ pub mod fields {
     pub const USER: &str = "iamwatch/User";
     pub const ACCESS_KEY_ID: &str = "iamwatch/AccessKeyId";
     pub const GRANT: &str = "iamwatch/Grant";
+    /// The IAM role a finding is about (only on findings about a role).
+    pub const ROLE: &str = "iamwatch/Role";
+    /// The IAM group a finding is about (only on findings about a group).
+    pub const GROUP: &str = "iamwatch/Group";
+    /// The managed policy ARN a finding is about (only on findings about a policy).
+    pub const POLICY: &str = "iamwatch/Policy";
+    /// The identity provider ARN a finding is about (only on findings about a provider).
+    pub const PROVIDER: &str = "iamwatch/Provider";
     pub const ACCOUNT_NAME: &str = "iamwatch/AccountName";
     pub const OU_PATH: &str = "iamwatch/OuPath";
     pub const ENRICHMENT: &str = "iamwatch/Enrichment";

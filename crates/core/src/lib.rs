@@ -13,6 +13,7 @@
 //!   every id, event name and resolving event is derived from.
 //! - [`subject`]: what a finding is about (user, key, grant, role, group, provider, ...).
 //! - [`policy_document`]: IAM policy documents and grants (what counts as admin).
+//! - [`trust`]: role trust policies (who may assume a role, and whether from outside).
 //! - [`resolve`]: resolving events, which archive the findings they end.
 //! - [`observation`]: what a finding was observed in (a CloudTrail record), as scoring and
 //!   finding building read it.
@@ -46,6 +47,7 @@ pub mod sources;
 pub mod subject;
 pub mod time;
 pub mod timeline;
+pub mod trust;
 
 pub use build::FindingContext;
 pub use engine::{evaluate, Verdict};

@@ -6,6 +6,45 @@ use crate::record::CloudTrailRecord;
 use crate::subject::Grant;
 use serde_json::Value;
 
+/// The kind of principal a grant goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalKind {
+    User,
+    Group,
+    Role,
+}
+
+impl PrincipalKind {
+    /// "IAM user", "IAM group", "IAM role": words for a summary.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PrincipalKind::User => "IAM user",
+            PrincipalKind::Group => "IAM group",
+            PrincipalKind::Role => "IAM role",
+        }
+    }
+
+    /// The request parameter naming the principal.
+    fn name_param(self) -> &'static str {
+        match self {
+            PrincipalKind::User => "userName",
+            PrincipalKind::Group => "groupName",
+            PrincipalKind::Role => "roleName",
+        }
+    }
+}
+
+/// A grant to an IAM user, group or role, read from a successful grant call, and whether it
+/// gives admin access under the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrincipalGrant {
+    pub kind: PrincipalKind,
+    /// The user, group or role name.
+    pub name: String,
+    pub grant: Grant,
+    pub admin: bool,
+}
+
 /// A grant to an IAM user, read from a successful AttachUserPolicy, PutUserPolicy or
 /// AddUserToGroup, and whether it gives admin access under the policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,40 +56,88 @@ pub struct UserGrant {
 
 /// The calls that grant a user permissions.
 pub const USER_GRANT_CALLS: &[&str] = &["AttachUserPolicy", "PutUserPolicy", "AddUserToGroup"];
+/// The calls that grant a group permissions.
+pub const GROUP_GRANT_CALLS: &[&str] = &["AttachGroupPolicy", "PutGroupPolicy"];
+/// The calls that grant a role permissions.
+pub const ROLE_GRANT_CALLS: &[&str] = &["AttachRolePolicy", "PutRolePolicy"];
 
 /// The grant a successful user-grant call makes.
 pub fn user_grant(r: &CloudTrailRecord, policy: &Policy) -> Option<UserGrant> {
-    if !r.succeeded() || !USER_GRANT_CALLS.contains(&r.event_name.as_str()) {
+    let g = principal_grant(r, policy).filter(|g| g.kind == PrincipalKind::User)?;
+    Some(UserGrant {
+        user: g.name,
+        grant: g.grant,
+        admin: g.admin,
+    })
+}
+
+/// The grant a successful grant call to a user, group or role makes: an attached managed
+/// policy (admin when it is in `admin_policies`), an inline policy (admin when its document
+/// passes [`document_allows_admin`]), or for users a group membership (admin when the group is
+/// in `admin_groups`, which names groups users join, so it has no say over a group's or role's
+/// own policies).
+pub fn principal_grant(r: &CloudTrailRecord, policy: &Policy) -> Option<PrincipalGrant> {
+    if !r.succeeded() {
         return None;
     }
-    let user = r.param("userName")?.to_string();
-    match r.event_name.as_str() {
-        "AttachUserPolicy" => {
+    let call = r.event_name.as_str();
+    let kind = if USER_GRANT_CALLS.contains(&call) {
+        PrincipalKind::User
+    } else if GROUP_GRANT_CALLS.contains(&call) {
+        PrincipalKind::Group
+    } else if ROLE_GRANT_CALLS.contains(&call) {
+        PrincipalKind::Role
+    } else {
+        return None;
+    };
+    let name = r.param(kind.name_param())?.to_string();
+    let (grant, admin) = match call {
+        "AttachUserPolicy" | "AttachGroupPolicy" | "AttachRolePolicy" => {
             let arn = r.param("policyArn")?;
-            Some(UserGrant {
-                user,
-                grant: Grant::ManagedPolicy(arn.to_string()),
-                admin: policy.admin_policies.iter().any(|p| p == arn),
-            })
+            (
+                Grant::ManagedPolicy(arn.to_string()),
+                policy.admin_policies.iter().any(|p| p == arn),
+            )
         }
-        "PutUserPolicy" => {
+        "PutUserPolicy" | "PutGroupPolicy" | "PutRolePolicy" => {
             let name = r.param("policyName")?;
             let admin = r.param("policyDocument").is_some_and(document_allows_admin);
-            Some(UserGrant {
-                user,
-                grant: Grant::InlinePolicy(name.to_string()),
-                admin,
-            })
+            (Grant::InlinePolicy(name.to_string()), admin)
         }
         "AddUserToGroup" => {
             let group = r.param("groupName")?;
-            Some(UserGrant {
-                user,
-                grant: Grant::Group(group.to_string()),
-                admin: policy.admin_groups.iter().any(|g| g == group),
-            })
+            (
+                Grant::Group(group.to_string()),
+                policy.admin_groups.iter().any(|g| g == group),
+            )
         }
-        _ => None,
+        _ => return None,
+    };
+    Some(PrincipalGrant {
+        kind,
+        name,
+        grant,
+        admin,
+    })
+}
+
+/// A policy document as CloudTrail logs it: a JSON string, at times URL-encoded (`+` for a
+/// space). `None` when neither form is JSON.
+pub fn parse_document(doc: &str) -> Option<Value> {
+    serde_json::from_str(doc).ok().or_else(|| {
+        let decoded = percent_encoding::percent_decode_str(doc)
+            .decode_utf8()
+            .ok()?;
+        serde_json::from_str(&decoded.replace('+', " ")).ok()
+    })
+}
+
+/// The statements of a parsed policy document: `Statement` as a list or a single object.
+pub fn statements(doc: &Value) -> Vec<&Value> {
+    match doc.get("Statement") {
+        Some(Value::Array(v)) => v.iter().collect(),
+        Some(s @ Value::Object(_)) => vec![s],
+        _ => Vec::new(),
     }
 }
 
@@ -58,19 +145,10 @@ pub fn user_grant(r: &CloudTrailRecord, policy: &Policy) -> Option<UserGrant> {
 /// statement with Action `*` or `iam:*` and Resource `*`. Action and Resource may be a string
 /// or a list.
 pub fn document_allows_admin(doc: &str) -> bool {
-    let parsed: Option<Value> = serde_json::from_str(doc).ok().or_else(|| {
-        let decoded = percent_encoding::percent_decode_str(doc)
-            .decode_utf8()
-            .ok()?;
-        serde_json::from_str(&decoded.replace('+', " ")).ok()
-    });
-    let Some(doc) = parsed else { return false };
-    let statements = match doc.get("Statement") {
-        Some(Value::Array(v)) => v.iter().collect::<Vec<_>>(),
-        Some(s @ Value::Object(_)) => vec![s],
-        _ => return false,
+    let Some(doc) = parse_document(doc) else {
+        return false;
     };
-    statements.iter().any(|s| {
+    statements(&doc).iter().any(|s| {
         let allow = s.get("Effect").and_then(Value::as_str) == Some("Allow");
         let action =
             one_or_many(s.get("Action")).any(|a| a == "*" || a.eq_ignore_ascii_case("iam:*"));
@@ -79,7 +157,8 @@ pub fn document_allows_admin(doc: &str) -> bool {
     })
 }
 
-fn one_or_many(v: Option<&Value>) -> impl Iterator<Item = &str> {
+/// A policy element that may be a string or a list of strings.
+pub fn one_or_many(v: Option<&Value>) -> impl Iterator<Item = &str> {
     let items: Vec<&str> = match v {
         Some(Value::String(s)) => vec![s.as_str()],
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
@@ -90,7 +169,9 @@ fn one_or_many(v: Option<&Value>) -> impl Iterator<Item = &str> {
 
 #[cfg(test)]
 mod tests {
-    use super::document_allows_admin;
+    use super::*;
+    use crate::rules::testing::record;
+    use serde_json::json;
 
     #[test]
     fn inline_documents() {
@@ -114,5 +195,72 @@ mod tests {
             r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#
         ));
         assert!(!document_allows_admin("not json"));
+    }
+
+    #[test]
+    fn grants_to_users_groups_and_roles() {
+        let p = Policy::default();
+        let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+        let doc = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        let cases = [
+            ("AttachUserPolicy", "userName", PrincipalKind::User),
+            ("AttachGroupPolicy", "groupName", PrincipalKind::Group),
+            ("AttachRolePolicy", "roleName", PrincipalKind::Role),
+        ];
+        for (call, param, kind) in cases {
+            let g = principal_grant(&record(call, json!({param: "x", "policyArn": admin})), &p)
+                .unwrap();
+            assert_eq!(
+                (g.kind, g.name.as_str(), g.admin),
+                (kind, "x", true),
+                "{call}"
+            );
+            assert_eq!(g.grant, Grant::ManagedPolicy(admin.into()));
+        }
+        for (call, param) in [
+            ("PutUserPolicy", "userName"),
+            ("PutGroupPolicy", "groupName"),
+            ("PutRolePolicy", "roleName"),
+        ] {
+            let g = principal_grant(
+                &record(
+                    call,
+                    json!({param: "x", "policyName": "p", "policyDocument": doc}),
+                ),
+                &p,
+            )
+            .unwrap();
+            assert!(g.admin, "{call}");
+            assert_eq!(g.grant, Grant::InlinePolicy("p".into()));
+        }
+        // A group's or role's grant is not a user's, and a user's target is the user.
+        let role = record(
+            "AttachRolePolicy",
+            json!({"roleName": "x", "policyArn": admin}),
+        );
+        assert_eq!(user_grant(&role, &p), None);
+        let user = record(
+            "AttachUserPolicy",
+            json!({"userName": "bob", "policyArn": admin}),
+        );
+        assert_eq!(
+            user_grant(&user, &p),
+            Some(UserGrant {
+                user: "bob".into(),
+                grant: Grant::ManagedPolicy(admin.into()),
+                admin: true
+            })
+        );
+        // The wrong name parameter is no grant.
+        assert_eq!(
+            principal_grant(
+                &record(
+                    "AttachGroupPolicy",
+                    json!({"userName": "x", "policyArn": admin})
+                ),
+                &p
+            ),
+            None
+        );
     }
 }

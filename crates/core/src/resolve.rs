@@ -20,6 +20,20 @@ pub enum Ends {
     /// The admin-access / permissions finding of this grant (DetachUserPolicy,
     /// DeleteUserPolicy, RemoveUserFromGroup).
     Grant { user: String, grant: String },
+    /// Every finding about this role (DeleteRole), or those of the rules that declare the call
+    /// (PutRolePermissionsBoundary ends `permissions-boundary-removed`).
+    Role(String),
+    /// The finding of this grant to a role (DetachRolePolicy, DeleteRolePolicy).
+    RoleGrant { role: String, grant: String },
+    /// Every finding about this group (DeleteGroup).
+    Group(String),
+    /// The finding of this grant to a group (DetachGroupPolicy, DeleteGroupPolicy).
+    GroupGrant { group: String, grant: String },
+    /// The findings about this identity provider (DeleteSAMLProvider,
+    /// DeleteOpenIDConnectProvider).
+    Provider(String),
+    /// The findings about this managed policy (DeletePolicy).
+    Policy(String),
 }
 
 /// A resolving event.
@@ -61,6 +75,31 @@ pub fn resolution(r: &CloudTrailRecord) -> Option<Resolution> {
             user: r.param("userName")?.to_string(),
             grant: format!("group:{}", r.param("groupName")?),
         },
+        // The boundary is back: ends `permissions-boundary-removed` of that user.
+        "PutUserPermissionsBoundary" => Ends::User(r.param("userName")?.to_string()),
+        "DeleteRole" | "PutRolePermissionsBoundary" => Ends::Role(r.param("roleName")?.to_string()),
+        "DetachRolePolicy" => Ends::RoleGrant {
+            role: r.param("roleName")?.to_string(),
+            grant: format!("policy:{}", r.param("policyArn")?),
+        },
+        "DeleteRolePolicy" => Ends::RoleGrant {
+            role: r.param("roleName")?.to_string(),
+            grant: format!("inline:{}", r.param("policyName")?),
+        },
+        "DeleteGroup" => Ends::Group(r.param("groupName")?.to_string()),
+        "DetachGroupPolicy" => Ends::GroupGrant {
+            group: r.param("groupName")?.to_string(),
+            grant: format!("policy:{}", r.param("policyArn")?),
+        },
+        "DeleteGroupPolicy" => Ends::GroupGrant {
+            group: r.param("groupName")?.to_string(),
+            grant: format!("inline:{}", r.param("policyName")?),
+        },
+        "DeleteSAMLProvider" => Ends::Provider(r.param("sAMLProviderArn")?.to_string()),
+        "DeleteOpenIDConnectProvider" => {
+            Ends::Provider(r.param("openIDConnectProviderArn")?.to_string())
+        }
+        "DeletePolicy" => Ends::Policy(r.param("policyArn")?.to_string()),
         _ => return None,
     };
     Some(Resolution {
@@ -88,15 +127,20 @@ impl Resolution {
         {
             return false;
         }
-        // IAM user names are unique case-insensitively.
-        let same_user = |u: &str| {
-            f.field(fields::USER)
-                .is_some_and(|v| v.eq_ignore_ascii_case(u))
-        };
+        // IAM user, role and group names are unique case-insensitively.
+        let same =
+            |field: &str, name: &str| f.field(field).is_some_and(|v| v.eq_ignore_ascii_case(name));
+        let same_grant = |grant: &str| f.field(fields::GRANT) == Some(grant);
         match &self.ends {
-            Ends::User(u) | Ends::ConsolePassword(u) => same_user(u),
+            Ends::User(u) | Ends::ConsolePassword(u) => same(fields::USER, u),
             Ends::AccessKey(k) => f.field(fields::ACCESS_KEY_ID) == Some(k),
-            Ends::Grant { user: u, grant } => same_user(u) && f.field(fields::GRANT) == Some(grant),
+            Ends::Grant { user: u, grant } => same(fields::USER, u) && same_grant(grant),
+            Ends::Role(role) => same(fields::ROLE, role),
+            Ends::RoleGrant { role, grant } => same(fields::ROLE, role) && same_grant(grant),
+            Ends::Group(group) => same(fields::GROUP, group),
+            Ends::GroupGrant { group, grant } => same(fields::GROUP, group) && same_grant(grant),
+            Ends::Provider(arn) => f.field(fields::PROVIDER) == Some(arn),
+            Ends::Policy(arn) => f.field(fields::POLICY) == Some(arn),
         }
     }
 
@@ -129,7 +173,12 @@ mod tests {
     fn every_declared_resolving_call_resolves() {
         let params = json!({"userName": "bob", "accessKeyId": "AKIA1", "status": "Inactive",
                             "policyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess",
-                            "policyName": "p", "groupName": "g"});
+                            "policyName": "p", "groupName": "g", "roleName": "r",
+                            "sAMLProviderArn": "arn:aws:iam::111122223333:saml-provider/s",
+                            "openIDConnectProviderArn":
+                                "arn:aws:iam::111122223333:oidc-provider/o",
+                            "permissionsBoundary": "arn:aws:iam::aws:policy/PowerUserAccess",
+                            "policyDocument": "{}", "assumeRolePolicyDocument": "{}"});
         for name in crate::rules::resolving_event_names() {
             assert!(
                 resolution(&record(name, params.clone())).is_some(),

@@ -153,7 +153,7 @@ pub fn score(d: &Detection, o: &dyn Observation, policy: &Policy, e: &Enrichment
             format!("target user already has admin access: {why}"),
         ));
     }
-    let base = d.rule.base;
+    let base = d.base();
     let total = base as i32 + applied.iter().map(|f| f.delta).sum::<i32>();
     let value = total.clamp(0, 100) as u8;
     Score {

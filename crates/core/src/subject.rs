@@ -163,6 +163,23 @@ impl Subject {
             _ => None,
         }
     }
+
+    /// The managed policy (ARN) the finding is about; a policy granted to a principal is its
+    /// [`Subject::grant`].
+    pub fn policy(&self) -> Option<&str> {
+        match self {
+            Subject::Policy(arn) => Some(arn),
+            _ => None,
+        }
+    }
+
+    /// The identity provider (ARN) the finding is about.
+    pub fn identity_provider(&self) -> Option<&str> {
+        match self {
+            Subject::IdentityProvider(arn) => Some(arn),
+            _ => None,
+        }
+    }
 }
 
 /// The subject's key, as in the finding id.
@@ -262,5 +279,23 @@ mod tests {
         );
         assert_eq!(s.access_key_id(), None);
         assert_eq!(Subject::Role("r".into()).user(), None);
+        let p = Subject::Policy("arn:aws:iam::1:policy/p".into());
+        assert_eq!(
+            (p.policy(), p.identity_provider()),
+            (Some("arn:aws:iam::1:policy/p"), None)
+        );
+        let idp = Subject::IdentityProvider("arn:aws:iam::1:saml-provider/x".into());
+        assert_eq!(
+            (idp.identity_provider(), idp.policy()),
+            (Some("arn:aws:iam::1:saml-provider/x"), None)
+        );
+        assert_eq!(
+            Subject::RoleGrant {
+                role: "ci".into(),
+                grant: Grant::InlinePolicy("p".into())
+            }
+            .role(),
+            Some("ci")
+        );
     }
 }

@@ -348,6 +348,187 @@ fn resolving_events() {
     assert!(resolution(&failed).is_none());
 }
 
+/// Resolving events of roles, groups, identity providers and managed policies end exactly the
+/// findings about them, by the product fields the findings carry.
+#[test]
+fn resolving_events_of_roles_groups_providers_and_policies() {
+    let p = Policy::default();
+    let ctx = FindingContext::default();
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    let saml = "arn:aws:iam::111122223333:saml-provider/Okta";
+    let managed = "arn:aws:iam::111122223333:policy/deploy";
+    let trust =
+        r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}"#;
+    let at = |h: u32| json!({"eventTime": format!("2026-11-01T{h}:00:00Z")});
+    let call = |name: &str, params: Value, h: u32| rec(name, user(None), params, at(h));
+    let findings = [
+        call(
+            "CreateRole",
+            json!({"roleName": "ci", "assumeRolePolicyDocument": trust}),
+            10,
+        ),
+        call(
+            "AttachRolePolicy",
+            json!({"roleName": "ci", "policyArn": admin}),
+            10,
+        ),
+        call(
+            "DeleteRolePermissionsBoundary",
+            json!({"roleName": "ci"}),
+            10,
+        ),
+        call(
+            "AttachGroupPolicy",
+            json!({"groupName": "Ops", "policyArn": admin}),
+            10,
+        ),
+        call(
+            "AttachGroupPolicy",
+            json!({"groupName": "Dev", "policyArn": admin}),
+            10,
+        ),
+        call("CreateSAMLProvider", json!({"name": "Okta"}), 10),
+        call(
+            "SetDefaultPolicyVersion",
+            json!({"policyArn": managed, "versionId": "v1"}),
+            10,
+        ),
+        call(
+            "DeleteUserPermissionsBoundary",
+            json!({"userName": "bob"}),
+            10,
+        ),
+    ];
+    let fields_of = |r: &CloudTrailRecord| match evaluate(r, &p) {
+        Verdict::Finding(d) => finding(&d, r, &p, &Enrichment::default(), &ctx).0,
+        v => panic!("{}: {v:?}", r.event_name),
+    };
+    let built: Vec<_> = findings.iter().map(fields_of).collect();
+    assert_eq!(built[0].field(fields::ROLE), Some("ci"));
+    assert_eq!(built[1].field(fields::ROLE), Some("ci"));
+    assert_eq!(
+        built[1].field(fields::GRANT),
+        Some(format!("policy:{admin}").as_str())
+    );
+    assert_eq!(built[3].field(fields::GROUP), Some("Ops"));
+    assert_eq!(built[5].field(fields::PROVIDER), Some(saml));
+    assert_eq!(built[6].field(fields::POLICY), Some(managed));
+    assert_eq!(built[7].field(fields::ROLE), None);
+
+    let replay = |ends: &[CloudTrailRecord]| {
+        let mut t = Timeline::new();
+        for f in &built {
+            t.add_finding(f.clone());
+        }
+        for r in ends {
+            assert!(
+                matches!(evaluate(r, &p), Verdict::Resolution(_)),
+                "{}",
+                r.event_name
+            );
+            t.add_resolution(resolution(r).unwrap());
+        }
+        t.replay()
+            .iter()
+            .map(|f| f.record_state == RecordState::Archived)
+            .collect::<Vec<bool>>()
+    };
+    // The boundary put back ends the boundary finding only; the grant removed ends the grant.
+    assert_eq!(
+        replay(&[
+            call(
+                "PutRolePermissionsBoundary",
+                json!({"roleName": "CI", "permissionsBoundary": managed}),
+                11
+            ),
+            call(
+                "DetachGroupPolicy",
+                json!({"groupName": "Ops", "policyArn": admin}),
+                11
+            ),
+        ]),
+        [false, false, true, true, false, false, false, false]
+    );
+    // DeleteRole ends every finding of the role; DeleteGroup, the provider and the policy theirs.
+    assert_eq!(
+        replay(&[
+            call("DeleteRole", json!({"roleName": "ci"}), 11),
+            call("DeleteGroup", json!({"groupName": "Dev"}), 11),
+            call("DeleteSAMLProvider", json!({"sAMLProviderArn": saml}), 11),
+            call("DeletePolicy", json!({"policyArn": managed}), 11),
+            call(
+                "PutUserPermissionsBoundary",
+                json!({"userName": "bob", "permissionsBoundary": managed}),
+                11
+            ),
+        ]),
+        [true, true, true, false, true, true, true, true]
+    );
+    // An inline policy removed ends only the inline grant, and another role's call nothing.
+    assert_eq!(
+        replay(&[
+            call(
+                "DeleteRolePolicy",
+                json!({"roleName": "ci", "policyName": "x"}),
+                11
+            ),
+            call(
+                "DetachRolePolicy",
+                json!({"roleName": "other", "policyArn": admin}),
+                11
+            ),
+            call(
+                "DeleteOpenIDConnectProvider",
+                json!({"openIDConnectProviderArn": "arn:aws:iam::111122223333:oidc-provider/x"}),
+                11
+            ),
+        ]),
+        [false; 8]
+    );
+}
+
+/// A detection's own base (role-trust-opened's "*", SetDefaultPolicyVersion) replaces the
+/// rule's base in the score and its explanation.
+#[test]
+fn per_detection_base() {
+    let p = Policy::default();
+    let trust = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}]}"#;
+    let role = json!({"type": "AssumedRole", "accountId": "111122223333",
+        "arn": "arn:aws:sts::111122223333:assumed-role/ops/s"});
+    let r = rec(
+        "CreateRole",
+        role.clone(),
+        json!({"roleName": "ci", "assumeRolePolicyDocument": trust}),
+        json!({}),
+    );
+    assert_eq!(
+        scored(&r, &p, &Enrichment::default()),
+        (90, Label::Critical, vec![])
+    );
+    let r = rec(
+        "SetDefaultPolicyVersion",
+        role,
+        json!({"policyArn": "arn:aws:iam::111122223333:policy/p", "versionId": "v2"}),
+        json!({}),
+    );
+    let Verdict::Finding(d) = evaluate(&r, &p) else {
+        panic!()
+    };
+    let (f, s) = finding(
+        &d,
+        &r,
+        &p,
+        &Enrichment::default(),
+        &FindingContext::default(),
+    );
+    assert_eq!((s.base, s.value), (40, 40));
+    assert!(
+        f.description.contains("Score 40: base 40 = 40."),
+        "{}",
+        f.description
+    );
+}
+
 #[test]
 fn finding_limits() {
     let long = "x".repeat(600);

@@ -48,6 +48,7 @@ impl super::Rule for Rule {
                 id: key,
                 user: Some(target.to_string()),
             },
+            base_override: None,
         })
     }
 }

@@ -50,6 +50,7 @@ impl super::Rule for Rule {
                 None => format!("created access key {key} for its own identity"),
             },
             subject: Subject::AccessKey { id: key, user },
+            base_override: None,
         })
     }
 }

@@ -39,6 +39,7 @@ impl super::Rule for Rule {
                 user.as_deref().unwrap_or("unknown user")
             ),
             subject: Subject::AccessKey { id: key, user },
+            base_override: None,
         })
     }
 }

@@ -35,6 +35,7 @@ impl super::Rule for Rule {
             rule: &META,
             summary: format!("created a console password for IAM user {user}"),
             subject: Subject::User(user),
+            base_override: None,
         })
     }
 }

@@ -36,6 +36,7 @@ impl super::Rule for Rule {
             rule: &META,
             subject: Subject::User(user.to_string()),
             summary: format!("created IAM user {user}"),
+            base_override: None,
         })
     }
 }

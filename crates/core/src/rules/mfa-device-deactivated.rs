@@ -46,6 +46,7 @@ impl super::Rule for Rule {
                 serial: serial.to_string(),
                 user,
             },
+            base_override: None,
         })
     }
 }

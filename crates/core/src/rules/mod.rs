@@ -16,6 +16,10 @@ mod access_key_created;
 mod access_key_created_for_other_user;
 #[path = "access-key-reactivated.rs"]
 mod access_key_reactivated;
+#[path = "admin-access-granted-to-group.rs"]
+mod admin_access_granted_to_group;
+#[path = "admin-access-granted-to-role.rs"]
+mod admin_access_granted_to_role;
 #[path = "admin-access-granted-to-user.rs"]
 mod admin_access_granted_to_user;
 #[path = "console-password-changed-for-other-user.rs"]
@@ -26,8 +30,16 @@ mod console_password_created;
 mod iam_user_change_denied;
 #[path = "iam-user-created.rs"]
 mod iam_user_created;
+#[path = "identity-provider-changed.rs"]
+mod identity_provider_changed;
+#[path = "managed-policy-made-admin.rs"]
+mod managed_policy_made_admin;
 #[path = "mfa-device-deactivated.rs"]
 mod mfa_device_deactivated;
+#[path = "permissions-boundary-removed.rs"]
+mod permissions_boundary_removed;
+#[path = "role-trust-opened.rs"]
+mod role_trust_opened;
 #[path = "root-access-key-created.rs"]
 mod root_access_key_created;
 #[path = "user-permissions-changed.rs"]
@@ -93,6 +105,18 @@ pub struct Detection {
     pub subject: Subject,
     /// One sentence of what happened, without the actor: "created IAM user alice".
     pub summary: String,
+    /// The base score of this detection when it is not the rule's: for rules whose base
+    /// depends on what the record shows (`role-trust-opened`: 90 for anyone, 70 for an outside
+    /// account; `managed-policy-made-admin`: 40 when the content is unknown). `None` for most
+    /// rules: [`crate::score`] then starts from [`RuleMeta::base`].
+    pub base_override: Option<u8>,
+}
+
+impl Detection {
+    /// The base score this detection starts from.
+    pub fn base(&self) -> u8 {
+        self.base_override.unwrap_or(self.rule.base)
+    }
 }
 
 /// What a rule may know beside the record: the policy, and the organization's accounts when
@@ -146,6 +170,12 @@ pub static RULES: &[&dyn Rule] = &[
     &user_permissions_changed::Rule,
     &mfa_device_deactivated::Rule,
     &access_key_reactivated::Rule,
+    &role_trust_opened::Rule,
+    &admin_access_granted_to_group::Rule,
+    &admin_access_granted_to_role::Rule,
+    &managed_policy_made_admin::Rule,
+    &identity_provider_changed::Rule,
+    &permissions_boundary_removed::Rule,
     &iam_user_change_denied::Rule,
 ];
 
@@ -313,26 +343,52 @@ mod tests {
         assert_eq!(
             firing_event_names(),
             [
+                "AddClientIDToOpenIDConnectProvider",
                 "AddUserToGroup",
+                "AttachGroupPolicy",
+                "AttachRolePolicy",
                 "AttachUserPolicy",
                 "CreateAccessKey",
                 "CreateLoginProfile",
+                "CreateOpenIDConnectProvider",
+                "CreatePolicyVersion",
+                "CreateRole",
+                "CreateSAMLProvider",
                 "CreateUser",
                 "DeactivateMFADevice",
+                "DeleteRolePermissionsBoundary",
+                "DeleteUserPermissionsBoundary",
                 "DeleteVirtualMFADevice",
+                "PutGroupPolicy",
+                "PutRolePolicy",
                 "PutUserPolicy",
+                "SetDefaultPolicyVersion",
                 "UpdateAccessKey",
+                "UpdateAssumeRolePolicy",
                 "UpdateLoginProfile",
+                "UpdateOpenIDConnectProviderThumbprint",
+                "UpdateSAMLProvider",
             ]
         );
         assert_eq!(
             resolving_event_names(),
             [
                 "DeleteAccessKey",
+                "DeleteGroup",
+                "DeleteGroupPolicy",
                 "DeleteLoginProfile",
+                "DeleteOpenIDConnectProvider",
+                "DeletePolicy",
+                "DeleteRole",
+                "DeleteRolePolicy",
+                "DeleteSAMLProvider",
                 "DeleteUser",
                 "DeleteUserPolicy",
+                "DetachGroupPolicy",
+                "DetachRolePolicy",
                 "DetachUserPolicy",
+                "PutRolePermissionsBoundary",
+                "PutUserPermissionsBoundary",
                 "RemoveUserFromGroup",
                 "UpdateAccessKey",
             ]

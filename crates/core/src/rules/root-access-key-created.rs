@@ -44,6 +44,7 @@ impl super::Rule for Rule {
                 id: key,
                 user: Some("root".to_string()),
             },
+            base_override: None,
         })
     }
 }
