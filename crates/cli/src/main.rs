@@ -79,7 +79,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub org: Option<PathBuf>,
     /// Output format: a table sorted by severity, one ASFF finding per line, an ASFF
-    /// BatchImportFindings document, or CSV.
+    /// BatchImportFindings document, CSV, or one OCSF Detection Finding per line.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Print only findings at or above this severity.
@@ -117,6 +117,7 @@ pub enum Format {
     Jsonl,
     Asff,
     Csv,
+    Ocsf,
 }
 
 fn parse_label(s: &str) -> Result<Label, String> {

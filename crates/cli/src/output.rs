@@ -23,6 +23,10 @@ pub fn findings(format: Format, findings: &mut [Finding]) -> anyhow::Result<()> 
                 .and_then(|_| writeln!(out))
         }
         Format::Csv => csv(&mut out, findings),
+        Format::Ocsf => findings.iter().try_for_each(|f| {
+            serde_json::to_writer(&mut out, &iamwatch_core::ocsf::detection_finding(f))?;
+            writeln!(out)
+        }),
     };
     match result.and_then(|_| out.flush()) {
         // A closed pipe (`| head`) is not an error worth a message.

@@ -387,3 +387,47 @@ fn progress_bar_only_on_a_terminal() {
     assert!(tty.contains("files"), "progress bar on a terminal: {tty}");
     assert!(tty.contains("findings ("), "summary on a terminal: {tty}");
 }
+
+#[test]
+fn ocsf_prints_one_detection_finding_per_finding() {
+    let (code, jsonl, stderr) = iamwatch(&["scan", "--format", "jsonl", "events/"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, ocsf, stderr) = iamwatch(&["scan", "--format", "ocsf", "events/"]);
+    assert_eq!(code, 0, "{stderr}");
+    let asff: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ocsf: Vec<serde_json::Value> = ocsf
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(!ocsf.is_empty());
+    assert_eq!(ocsf.len(), asff.len(), "one OCSF finding per finding");
+    let mut archived = 0;
+    for (a, o) in asff.iter().zip(&ocsf) {
+        assert_eq!(o["class_uid"], 2004, "{o}");
+        assert_eq!(o["category_uid"], 2, "{o}");
+        assert_eq!(o["finding_info"]["uid"], a["Id"], "same ids, same order");
+        assert_eq!(o["cloud"]["account"]["uid"], a["AwsAccountId"]);
+        let (activity, status) = match a["RecordState"].as_str().unwrap() {
+            "ACTIVE" => (1, 1),
+            "ARCHIVED" => {
+                archived += 1;
+                (3, 4)
+            }
+            other => panic!("{other}"),
+        };
+        assert_eq!(o["activity_id"], activity, "{o}");
+        assert_eq!(o["type_uid"], 200400 + activity, "{o}");
+        assert_eq!(o["status_id"], status, "{o}");
+        assert_eq!(
+            o["risk_score"].as_u64().unwrap().to_string(),
+            a["Severity"]["Original"].as_str().unwrap()
+        );
+    }
+    assert!(
+        archived > 0,
+        "events/ has archived findings, closed in OCSF"
+    );
+}

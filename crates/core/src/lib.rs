@@ -24,6 +24,7 @@
 //! - [`build`] and [`finding`]: the ASFF model and how a finding is built.
 //! - [`timeline`]: replays findings and resolutions from many files in event-time order.
 //! - [`finding_event`]: the EventBridge event of a finding (detect -> ticket).
+//! - [`ocsf`]: a finding as an OCSF Detection Finding (class 2004), for Security Lake.
 //! - [`ports`]: the narrow traits adapters implement (`Enricher`, `FindingSink`, ...).
 //! - [`glob`], [`net`], [`time`]: small helpers (ARN globs, lenient IPs and CIDRs, timestamps).
 
@@ -36,6 +37,7 @@ pub mod glob;
 pub mod input;
 pub mod net;
 pub mod observation;
+pub mod ocsf;
 pub mod policy;
 pub mod policy_document;
 pub mod ports;
