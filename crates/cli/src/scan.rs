@@ -278,6 +278,10 @@ fn read_lines(path: &Path, on_item: &mut dyn FnMut(ItemResult)) -> Result<(DocSt
 }
 
 fn handle(record: &iamwatch_core::CloudTrailRecord, shared: &Shared, acc: &mut Acc) {
+    // A renamed user's findings follow it, whatever the verdict on the rename itself.
+    if let Some(rn) = iamwatch_core::resolve::renaming(record) {
+        acc.timeline.add_rename(rn);
+    }
     match engine::evaluate(record, &shared.policy) {
         Verdict::OutOfScope | Verdict::NoFinding => {}
         Verdict::Suppressed { detection, reason } => {

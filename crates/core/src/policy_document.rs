@@ -18,36 +18,42 @@ pub struct UserGrant {
 /// The calls that grant a user permissions.
 pub const USER_GRANT_CALLS: &[&str] = &["AttachUserPolicy", "PutUserPolicy", "AddUserToGroup"];
 
-/// The grant a successful user-grant call makes.
+/// The grant a successful user-grant call makes. A part the record does not name (a
+/// malformed record, `requestParameters: null`) gets a stand-in unique to the event
+/// ([`crate::rules::stand_in`]), so the grant is still a finding; it is never admin then.
 pub fn user_grant(r: &CloudTrailRecord, policy: &Policy) -> Option<UserGrant> {
     if !r.succeeded() || !USER_GRANT_CALLS.contains(&r.event_name.as_str()) {
         return None;
     }
-    let user = r.param("userName")?.to_string();
+    let named = |key: &str, what: &str| match r.param(key) {
+        Some(v) => Some(v.to_string()),
+        None => crate::rules::stand_in(r, what),
+    };
+    let user = named("userName", "user")?;
     match r.event_name.as_str() {
         "AttachUserPolicy" => {
-            let arn = r.param("policyArn")?;
+            let arn = named("policyArn", "policy")?;
             Some(UserGrant {
                 user,
-                grant: Grant::ManagedPolicy(arn.to_string()),
-                admin: policy.admin_policies.iter().any(|p| p == arn),
+                admin: policy.admin_policies.contains(&arn),
+                grant: Grant::ManagedPolicy(arn),
             })
         }
         "PutUserPolicy" => {
-            let name = r.param("policyName")?;
+            let name = named("policyName", "policy")?;
             let admin = r.param("policyDocument").is_some_and(document_allows_admin);
             Some(UserGrant {
                 user,
-                grant: Grant::InlinePolicy(name.to_string()),
+                grant: Grant::InlinePolicy(name),
                 admin,
             })
         }
         "AddUserToGroup" => {
-            let group = r.param("groupName")?;
+            let group = named("groupName", "group")?;
             Some(UserGrant {
                 user,
-                grant: Grant::Group(group.to_string()),
-                admin: policy.admin_groups.iter().any(|g| g == group),
+                admin: policy.admin_groups.contains(&group),
+                grant: Grant::Group(group),
             })
         }
         _ => None,
@@ -90,7 +96,30 @@ fn one_or_many(v: Option<&Value>) -> impl Iterator<Item = &str> {
 
 #[cfg(test)]
 mod tests {
-    use super::document_allows_admin;
+    use super::{document_allows_admin, user_grant};
+    use crate::rules::testing::record;
+    use crate::Policy;
+    use serde_json::json;
+
+    /// `requestParameters: null` on a successful grant is still a grant, named by stand-ins
+    /// unique to the event.
+    #[test]
+    fn null_parameters_give_a_grant_per_event() {
+        let r = record("AttachUserPolicy", json!(null));
+        let g = user_grant(&r, &Policy::default()).unwrap();
+        assert_eq!(
+            (g.user.as_str(), g.grant.to_string().as_str(), g.admin),
+            ("unknown-user-e-1", "policy:unknown-policy-e-1", false)
+        );
+        let mut other = r.clone();
+        other.event_id = Some("e-2".into());
+        assert_ne!(user_grant(&other, &Policy::default()).unwrap().user, g.user);
+        let r = record("AddUserToGroup", json!({"userName": "bob"}));
+        let g = user_grant(&r, &Policy::default()).unwrap();
+        assert_eq!(g.grant.to_string(), "group:unknown-group-e-1");
+        other.event_id = None;
+        assert_eq!(user_grant(&other, &Policy::default()), None);
+    }
 
     #[test]
     fn inline_documents() {

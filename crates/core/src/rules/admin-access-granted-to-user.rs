@@ -51,6 +51,7 @@ impl super::Rule for Rule {
                 user: g.user,
                 grant: g.grant,
             },
+            base_override: None,
         })
     }
 }

@@ -45,6 +45,7 @@ impl super::Rule for Rule {
             rule: &META,
             subject: Subject::User(target.to_string()),
             summary: format!("changed the console password of IAM user {target}"),
+            base_override: None,
         })
     }
 }

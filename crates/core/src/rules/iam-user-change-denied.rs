@@ -62,6 +62,7 @@ impl super::Rule for Rule {
                 day,
                 target,
             },
+            base_override: None,
         })
     }
 }
