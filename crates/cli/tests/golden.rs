@@ -102,6 +102,80 @@ fn lifecycle_sequence_archives_what_was_deleted() {
     assert_eq!(states, want);
 }
 
+/// A renamed user's findings follow it: each one of the old name is archived (resolved by the
+/// UpdateUser) and re-filed under the new name, where a later DeleteUser of the new name ends
+/// it. The records are out of order in the file on purpose.
+#[test]
+fn rename_sequence_refiles_and_the_new_name_ends() {
+    let got = check_golden("events/sequences/user-rename.jsonl", "user-rename");
+    let rows: Vec<(String, String, String, String)> = got["Findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let field = |k: &str| f["ProductFields"][k].as_str().unwrap_or("-").to_string();
+            (
+                f["Id"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("iamwatch/333333333333/")
+                    .to_string(),
+                f["RecordState"].as_str().unwrap().to_string(),
+                field("iamwatch/User"),
+                field("iamwatch/ResolvedBy")
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    let admin = "policy:arn:aws:iam::aws:policy/AdministratorAccess";
+    let want = [
+        (
+            "iam-user-created/contractor-jo".to_string(),
+            "ARCHIVED",
+            "contractor-jo",
+            "UpdateUser",
+        ),
+        (
+            "access-key-created-for-other-user/AKIAEXAMPLECONTRJO01".to_string(),
+            "ARCHIVED",
+            "svc-audit",
+            "DeleteUser",
+        ),
+        (
+            format!("admin-access-granted-to-user/contractor-jo/{admin}"),
+            "ARCHIVED",
+            "contractor-jo",
+            "UpdateUser",
+        ),
+        (
+            "iam-user-renamed/contractor-jo".to_string(),
+            "ARCHIVED",
+            "svc-audit",
+            "DeleteUser",
+        ),
+        (
+            "iam-user-created/svc-audit".to_string(),
+            "ARCHIVED",
+            "svc-audit",
+            "DeleteUser",
+        ),
+        (
+            format!("admin-access-granted-to-user/svc-audit/{admin}"),
+            "ARCHIVED",
+            "svc-audit",
+            "DeleteUser",
+        ),
+    ];
+    let want: Vec<(String, String, String, String)> = want
+        .into_iter()
+        .map(|(a, b, c, d)| (a, b.to_string(), c.to_string(), d.to_string()))
+        .collect();
+    assert_eq!(rows, want);
+}
+
 #[test]
 fn negative_samples_make_no_finding() {
     let (code, stdout, stderr) = scan(&["--format", "jsonl", "events/negative"]);
@@ -110,8 +184,8 @@ fn negative_samples_make_no_finding() {
     assert!(stderr.is_empty() || !stderr.contains("error"), "{stderr}");
 }
 
-/// The real Stratus Red Team detonation logs: exactly these six findings, nothing from roles,
-/// console logins or the non-IAM records.
+/// The real Stratus Red Team detonation logs: exactly these seven findings (the console login
+/// without MFA among them), nothing from roles or the other records.
 #[test]
 fn stratus_red_team_captures() {
     let (code, stdout, stderr) = scan(&["--format", "jsonl", "events/real/stratus-red-team"]);
@@ -138,6 +212,7 @@ fn stratus_red_team_captures() {
         ("access-key-created-for-other-user", "HIGH", 80),
         ("console-password-created", "MEDIUM", 50),
         ("console-password-changed-for-other-user", "HIGH", 70),
+        ("console-login-without-mfa", "MEDIUM", 60),
     ]
     .into_iter()
     .map(|(r, l, s)| (r.to_string(), l.to_string(), s))

@@ -193,10 +193,14 @@ impl Rename {
 /// access key, a credential, a denied caller, and an `iam-user-renamed` finding, whose subject
 /// is the name before its own rename, a fact that stays), the finding keeps its id and only
 /// its user follows: no archived copy then. Either way the re-filed finding is active, about
-/// the new name, and its `UpdatedAt` moves past the rename.
+/// the new name, and its `UpdatedAt` moves past the rename (but for the rename's own finding).
 pub fn rename(f: &Finding, rn: &Rename) -> (Option<Finding>, Finding) {
     let mut new = f.clone();
-    new.updated_at = time::later_than(&rn.event_time, &f.updated_at);
+    // The rename's own finding is new with the rename: no update to order after it.
+    let own = rn.event_id.is_some() && f.field(fields::EVENT_ID) == rn.event_id.as_deref();
+    if !own {
+        new.updated_at = time::later_than(&rn.event_time, &f.updated_at);
+    }
     new.product_fields
         .insert(fields::USER.to_string(), rn.to.clone());
     for res in &mut new.resources {

@@ -242,6 +242,11 @@ mod tests {
                 ),
             ]
         );
+        assert_eq!(
+            (got[3].created_at.as_str(), got[3].updated_at.as_str()),
+            ("2026-11-01T10:03:00.000Z", "2026-11-01T10:03:00.000Z"),
+            "the rename's own finding is not an update"
+        );
         let refiled = &got[4];
         assert_eq!(refiled.title, "IAM user created: robert");
         assert_eq!(
