@@ -357,12 +357,100 @@ fn rules_as_json() {
         "the denial rule watches every firing call: {denied}"
     );
 
+    // Sign-in rules read signin.amazonaws.com; the denial rule never watches sign-ins.
+    let signin = rules
+        .iter()
+        .find(|r| r["id"] == "console-login-without-mfa")
+        .unwrap();
+    assert_eq!(signin["event_source"], "signin.amazonaws.com");
+    assert_eq!(signin["event_names"], serde_json::json!(["ConsoleLogin"]));
+    assert!(!denied["event_names"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("ConsoleLogin")));
+
     let (code, stdout, _) = iamwatch(&["rules", "--factors", "--format", "json"]);
     assert_eq!(code, 0);
     let factors: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
     assert_eq!(factors.len(), iamwatch_core::score::FACTORS.len());
     assert_eq!(factors[0]["id"], "actor-root");
     assert_eq!(factors[0]["delta"], 30);
+}
+
+/// No silent drops: a malformed in-scope record is filed with what is known (stand-ins unique
+/// per event) or reported on stderr naming the record, and a bad account id is an input error.
+#[test]
+fn malformed_in_scope_records_are_filed_or_reported() {
+    let rec = |name: &str, params: serde_json::Value, id: Option<&str>, account: &str| {
+        let mut v = serde_json::json!({
+            "eventVersion": "1.09", "eventTime": "2026-11-01T10:00:00Z",
+            "eventSource": "iam.amazonaws.com", "eventName": name,
+            "userIdentity": {"type": "AssumedRole", "accountId": "111122223333",
+                "arn": "arn:aws:sts::111122223333:assumed-role/ops/s1"},
+            "requestParameters": params, "recipientAccountId": account
+        });
+        if let Some(id) = id {
+            v["eventID"] = serde_json::json!(id);
+        }
+        v.to_string()
+    };
+    let lines = [
+        rec(
+            "AttachUserPolicy",
+            serde_json::json!(null),
+            Some("ev-a"),
+            "111122223333",
+        ),
+        rec(
+            "AttachUserPolicy",
+            serde_json::json!(null),
+            Some("ev-b"),
+            "111122223333",
+        ),
+        rec("CreateUser", serde_json::json!(null), None, "111122223333"),
+        rec(
+            "DeleteUser",
+            serde_json::json!(null),
+            Some("ev-d"),
+            "111122223333",
+        ),
+        rec(
+            "CreateUser",
+            serde_json::json!({"userName": "x"}),
+            Some("ev-e"),
+            "1111-2222-3333",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("malformed.jsonl");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let (code, stdout, stderr) = iamwatch(&["scan", "--format", "jsonl", p(&path)]);
+    assert_eq!(code, 2, "input errors: {stderr}");
+    let ids: Vec<String> = stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["Id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "iamwatch/111122223333/user-permissions-changed/unknown-user-ev-a/policy:unknown-policy-ev-a",
+            "iamwatch/111122223333/user-permissions-changed/unknown-user-ev-b/policy:unknown-policy-ev-b",
+        ],
+        "two unrelated malformed events, two subjects"
+    );
+    for (line, what) in [
+        (3, "CreateUser (no eventID) at 2026-11-01T10:00:00Z (iam.amazonaws.com) names no subject"),
+        (4, "DeleteUser ev-d at 2026-11-01T10:00:00Z (iam.amazonaws.com) does not name what it ends"),
+        (5, "bad recipientAccountId \"1111-2222-3333\": not a 12-digit account id"),
+    ] {
+        let want = format!("malformed.jsonl: record 1 (line {line}): {what}");
+        assert!(stderr.contains(&want), "{want}\n{stderr}");
+    }
 }
 
 /// The progress bar shows on stderr when it is a terminal (run under a pseudo-terminal with

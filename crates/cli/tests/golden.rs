@@ -149,6 +149,80 @@ fn negative_samples_make_no_finding() {
     assert!(stderr.is_empty() || !stderr.contains("error"), "{stderr}");
 }
 
+/// A renamed user's findings follow it: each one of the old name is archived (resolved by the
+/// UpdateUser) and re-filed under the new name, where a later DeleteUser of the new name ends
+/// it. The records are out of order in the file on purpose.
+#[test]
+fn rename_sequence_refiles_and_the_new_name_ends() {
+    let got = check_golden("events/sequences/user-rename.jsonl", "user-rename");
+    let rows: Vec<(String, String, String, String)> = got["Findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let field = |k: &str| f["ProductFields"][k].as_str().unwrap_or("-").to_string();
+            (
+                f["Id"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("iamwatch/333333333333/")
+                    .to_string(),
+                f["RecordState"].as_str().unwrap().to_string(),
+                field("iamwatch/User"),
+                field("iamwatch/ResolvedBy")
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    let admin = "policy:arn:aws:iam::aws:policy/AdministratorAccess";
+    let want = [
+        (
+            "iam-user-created/contractor-jo".to_string(),
+            "ARCHIVED",
+            "contractor-jo",
+            "UpdateUser",
+        ),
+        (
+            "access-key-created-for-other-user/AKIAEXAMPLECONTRJO01".to_string(),
+            "ARCHIVED",
+            "svc-audit",
+            "DeleteUser",
+        ),
+        (
+            format!("admin-access-granted-to-user/contractor-jo/{admin}"),
+            "ARCHIVED",
+            "contractor-jo",
+            "UpdateUser",
+        ),
+        (
+            "iam-user-renamed/contractor-jo".to_string(),
+            "ARCHIVED",
+            "svc-audit",
+            "DeleteUser",
+        ),
+        (
+            "iam-user-created/svc-audit".to_string(),
+            "ARCHIVED",
+            "svc-audit",
+            "DeleteUser",
+        ),
+        (
+            format!("admin-access-granted-to-user/svc-audit/{admin}"),
+            "ARCHIVED",
+            "svc-audit",
+            "DeleteUser",
+        ),
+    ];
+    let want: Vec<(String, String, String, String)> = want
+        .into_iter()
+        .map(|(a, b, c, d)| (a, b.to_string(), c.to_string(), d.to_string()))
+        .collect();
+    assert_eq!(rows, want);
+}
+
 /// `--org` tells the rules the organization's accounts: a role trusting an account of the
 /// organization is no finding with the snapshot, and an outside account's trust without it.
 #[test]
@@ -169,9 +243,9 @@ fn org_snapshot_tells_inside_accounts_from_outside_ones() {
     );
 }
 
-/// The real Stratus Red Team detonation logs: exactly these nine findings (the backdoored and
-/// the created role trust an outside account, the created role is given admin), nothing from
-/// console logins or the non-IAM records.
+/// The real Stratus Red Team detonation logs: exactly these ten findings (the backdoored and
+/// the created role trust an outside account, the created role is given admin, the console
+/// login without MFA), nothing from the non-IAM records.
 #[test]
 fn stratus_red_team_captures() {
     let (code, stdout, stderr) = scan(&["--format", "jsonl", "events/real/stratus-red-team"]);
@@ -201,6 +275,7 @@ fn stratus_red_team_captures() {
         ("role-trust-opened", "HIGH", 80),
         ("role-trust-opened", "HIGH", 80),
         ("admin-access-granted-to-role", "MEDIUM", 60),
+        ("console-login-without-mfa", "MEDIUM", 60),
     ]
     .into_iter()
     .map(|(r, l, s)| (r.to_string(), l.to_string(), s))

@@ -68,6 +68,69 @@ pub fn evaluate_in(r: &CloudTrailRecord, cx: &Context) -> Verdict {
     Verdict::Finding(d)
 }
 
+/// Why a record would be dropped silently, if it would: a successful in-scope call that makes
+/// neither a finding nor a resolution because it does not say enough. Such a record is an
+/// input error ([`CloudTrailRecord::validate`] reports it, naming the record), never nothing:
+///
+/// - a resolving call that names nothing it could end (`DeleteUser` without `userName`);
+/// - an IAM call without `requestParameters` that no rule can read;
+/// - a call that would be a finding if it had an eventID, the stand-in its subject needs
+///   ([`crate::rules::stand_in`]).
+///
+/// Calls that make no finding by design (an own password change, a failed or MFA sign-in, a
+/// rename that only moves the path) are not unreadable. The rules are asked under the default
+/// policy: a policy changes which rule fires, not whether one does.
+pub fn unreadable(r: &CloudTrailRecord) -> Option<String> {
+    let name = r.event_name.as_str();
+    if !r.succeeded() || !crate::sources::accepted(&r.event_source) || !rules::in_scope(name) {
+        return None;
+    }
+    let resolving = rules::resolving_event_names().contains(&name);
+    let no_params = r.request_parameters.as_ref().is_none_or(|v| v.is_null());
+    let no_id = r.event_id.is_none();
+    if !(resolving || no_id || (no_params && r.event_source == crate::sources::IAM)) {
+        return None;
+    }
+    if resolution(r).is_some() {
+        return None;
+    }
+    static DEFAULT: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+    let policy = DEFAULT.get_or_init(Policy::default);
+    let fires = |r: &CloudTrailRecord| rules::detect(r, policy).is_some();
+    if fires(r) {
+        return None;
+    }
+    let what = format!("{} ({})", r.describe(), r.event_source);
+    if no_id {
+        let mut with_id = r.clone();
+        with_id.event_id = Some(String::new());
+        if fires(&with_id) {
+            return Some(format!(
+                "{what} names no subject and has no eventID to stand in for it: \
+                 not filed as a finding"
+            ));
+        }
+    }
+    if resolving {
+        return Some(format!(
+            "{what} does not name what it ends (requestParameters {}): no finding archived",
+            params_json(r)
+        ));
+    }
+    if no_params && r.event_source == crate::sources::IAM {
+        return Some(format!(
+            "{what} has no requestParameters: cannot tell what it changed"
+        ));
+    }
+    None
+}
+
+fn params_json(r: &CloudTrailRecord) -> String {
+    r.request_parameters
+        .as_ref()
+        .map_or("null".to_string(), |v| v.to_string())
+}
+
 /// Scores a detection and builds its finding.
 pub fn finding(
     d: &Detection,
@@ -78,4 +141,55 @@ pub fn finding(
 ) -> (Finding, Score) {
     let s = score(d, r, policy, e);
     (build_finding(d, r, &s, e, ctx), s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unreadable;
+    use crate::rules::testing::*;
+    use serde_json::json;
+
+    /// Malformed in-scope calls are named, never dropped; well-formed ones and calls that make
+    /// no finding by design pass.
+    #[test]
+    fn unreadable_records_are_named() {
+        // Resolving calls that name nothing.
+        let why = unreadable(&record("DeleteUser", json!(null))).unwrap();
+        assert!(
+            why.starts_with("DeleteUser e-1 at 2026-11-01T10:00:00Z (iam.amazonaws.com)")
+                && why.contains("does not name what it ends (requestParameters null)"),
+            "{why}"
+        );
+        assert!(unreadable(&role("DeleteLoginProfile", json!({}))).is_some());
+        assert!(unreadable(&record("UpdateAccessKey", json!({"status": "Inactive"}))).is_some());
+        assert!(unreadable(&record("UpdateAccessKey", json!(null))).is_some());
+        // A finding that needs a stand-in and has no eventID to make one.
+        let mut r = record("CreateUser", json!(null));
+        assert_eq!(unreadable(&r), None, "a stand-in names the user");
+        r.event_id = None;
+        assert!(unreadable(&r).unwrap().contains("has no eventID"), "{r:?}");
+        // No requestParameters and no rule can tell what happened.
+        let why = unreadable(&record("UpdateLoginProfile", json!(null))).unwrap();
+        assert!(why.contains("has no requestParameters"), "{why}");
+        // Fine: readable, or no finding by design.
+        for r in [
+            record("DeleteUser", json!({"userName": "bob"})),
+            record("CreateUser", json!({"userName": "bob"})),
+            record("CreateAccessKey", json!(null)),
+            record("UpdateLoginProfile", json!({"userName": "alice"})),
+            record("UpdateUser", json!({"userName": "bob", "newPath": "/x/"})),
+            failed(record("DeleteUser", json!(null)), "NoSuchEntity"),
+            record("GetUser", json!(null)),
+            sign_in(alice(), "Failure", "No"),
+            sign_in(alice(), "Success", "Yes"),
+        ] {
+            assert_eq!(
+                unreadable(&r),
+                None,
+                "{} {:?}",
+                r.event_name,
+                r.request_parameters
+            );
+        }
+    }
 }

@@ -228,6 +228,10 @@ pub mod fields {
     pub const ENRICHMENT: &str = "iamwatch/Enrichment";
     pub const FILED_IN: &str = "iamwatch/FiledIn";
     pub const RESOLVED_BY: &str = "iamwatch/ResolvedBy";
+    /// On a finding re-filed after its user was renamed: the id it was filed under before.
+    pub const RENAMED_FROM: &str = "iamwatch/RenamedFrom";
+    /// On the archived finding of a renamed user: the id it was re-filed under.
+    pub const REFILED_AS: &str = "iamwatch/RefiledAs";
 }
 
 impl Finding {

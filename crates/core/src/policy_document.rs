@@ -61,7 +61,9 @@ pub const GROUP_GRANT_CALLS: &[&str] = &["AttachGroupPolicy", "PutGroupPolicy"];
 /// The calls that grant a role permissions.
 pub const ROLE_GRANT_CALLS: &[&str] = &["AttachRolePolicy", "PutRolePolicy"];
 
-/// The grant a successful user-grant call makes.
+/// The grant a successful user-grant call makes. A part the record does not name (a
+/// malformed record, `requestParameters: null`) gets a stand-in unique to the event
+/// ([`crate::rules::stand_in`]), so the grant is still a finding; it is never admin then.
 pub fn user_grant(r: &CloudTrailRecord, policy: &Policy) -> Option<UserGrant> {
     let g = principal_grant(r, policy).filter(|g| g.kind == PrincipalKind::User)?;
     Some(UserGrant {
@@ -90,26 +92,33 @@ pub fn principal_grant(r: &CloudTrailRecord, policy: &Policy) -> Option<Principa
     } else {
         return None;
     };
-    let name = r.param(kind.name_param())?.to_string();
+    // A successful call that does not name what it granted (a malformed record) still is a
+    // grant: stand-ins unique to the event name the parts it lacks.
+    let named = |key: &str, what: &str| match r.param(key) {
+        Some(v) => Some(v.to_string()),
+        None => crate::rules::stand_in(r, what),
+    };
+    let what = match kind {
+        PrincipalKind::User => "user",
+        PrincipalKind::Group => "group",
+        PrincipalKind::Role => "role",
+    };
+    let name = named(kind.name_param(), what)?;
     let (grant, admin) = match call {
         "AttachUserPolicy" | "AttachGroupPolicy" | "AttachRolePolicy" => {
-            let arn = r.param("policyArn")?;
-            (
-                Grant::ManagedPolicy(arn.to_string()),
-                policy.admin_policies.iter().any(|p| p == arn),
-            )
+            let arn = named("policyArn", "policy")?;
+            let admin = policy.admin_policies.contains(&arn);
+            (Grant::ManagedPolicy(arn), admin)
         }
         "PutUserPolicy" | "PutGroupPolicy" | "PutRolePolicy" => {
-            let name = r.param("policyName")?;
+            let name = named("policyName", "policy")?;
             let admin = r.param("policyDocument").is_some_and(document_allows_admin);
-            (Grant::InlinePolicy(name.to_string()), admin)
+            (Grant::InlinePolicy(name), admin)
         }
         "AddUserToGroup" => {
-            let group = r.param("groupName")?;
-            (
-                Grant::Group(group.to_string()),
-                policy.admin_groups.iter().any(|g| g == group),
-            )
+            let group = named("groupName", "group")?;
+            let admin = policy.admin_groups.contains(&group);
+            (Grant::Group(group), admin)
         }
         _ => return None,
     };
@@ -172,6 +181,26 @@ mod tests {
     use super::*;
     use crate::rules::testing::record;
     use serde_json::json;
+
+    /// `requestParameters: null` on a successful grant is still a grant, named by stand-ins
+    /// unique to the event.
+    #[test]
+    fn null_parameters_give_a_grant_per_event() {
+        let r = record("AttachUserPolicy", json!(null));
+        let g = user_grant(&r, &Policy::default()).unwrap();
+        assert_eq!(
+            (g.user.as_str(), g.grant.to_string().as_str(), g.admin),
+            ("unknown-user-e-1", "policy:unknown-policy-e-1", false)
+        );
+        let mut other = r.clone();
+        other.event_id = Some("e-2".into());
+        assert_ne!(user_grant(&other, &Policy::default()).unwrap().user, g.user);
+        let r = record("AddUserToGroup", json!({"userName": "bob"}));
+        let g = user_grant(&r, &Policy::default()).unwrap();
+        assert_eq!(g.grant.to_string(), "group:unknown-group-e-1");
+        other.event_id = None;
+        assert_eq!(user_grant(&other, &Policy::default()), None);
+    }
 
     #[test]
     fn inline_documents() {
@@ -251,7 +280,8 @@ mod tests {
                 admin: true
             })
         );
-        // The wrong name parameter is no grant.
+        // A group grant that names no group (a malformed record) still is a grant, to a
+        // stand-in unique to the event: never dropped, never shared with another event.
         assert_eq!(
             principal_grant(
                 &record(
@@ -259,8 +289,9 @@ mod tests {
                     json!({"userName": "x", "policyArn": admin})
                 ),
                 &p
-            ),
-            None
+            )
+            .map(|g| g.name),
+            Some("unknown-group-e-1".to_string())
         );
     }
 }

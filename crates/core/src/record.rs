@@ -40,6 +40,9 @@ pub struct CloudTrailRecord {
     pub request_parameters: Option<Value>,
     #[serde(default)]
     pub response_elements: Option<Value>,
+    /// Per-event extras; sign-ins carry `MFAUsed` ("Yes"/"No") and `LoginTo` here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_event_data: Option<Value>,
     #[serde(rename = "eventID", default, deserialize_with = "lenient_string")]
     pub event_id: Option<String>,
     #[serde(rename = "requestID", default, deserialize_with = "lenient_string")]
@@ -156,7 +159,10 @@ impl IdentityType {
 
 impl CloudTrailRecord {
     /// Checks what the model cannot: `eventTime` must be an RFC 3339 timestamp (findings carry
-    /// it, and Security Hub takes no other form).
+    /// it, and Security Hub takes no other form); the account (`recipientAccountId`, else
+    /// `userIdentity.accountId`), when given, must be 12 digits (findings are filed under it);
+    /// and an in-scope call must not be one iamwatch would drop silently
+    /// ([`crate::engine::unreadable`]).
     pub fn validate(&self) -> Result<(), String> {
         if crate::time::parse_millis(&self.event_time).is_none() {
             return Err(format!(
@@ -164,7 +170,32 @@ impl CloudTrailRecord {
                 self.event_time
             ));
         }
-        Ok(())
+        let (key, account) = match (&self.recipient_account_id, &self.user_identity.account_id) {
+            (Some(a), _) => ("recipientAccountId", Some(a)),
+            (None, a) => ("userIdentity.accountId", a.as_ref()),
+        };
+        if let Some(a) = account.filter(|a| !is_account_id(a)) {
+            return Err(format!("bad {key} {a:?}: not a 12-digit account id"));
+        }
+        match crate::engine::unreadable(self) {
+            Some(why) => Err(why),
+            None => Ok(()),
+        }
+    }
+
+    /// `additionalEventData` at a key, as a string.
+    pub fn additional(&self, key: &str) -> Option<&str> {
+        self.additional_event_data.as_ref()?.get(key)?.as_str()
+    }
+
+    /// Names the record in a message: its event name, id and time.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} at {}",
+            self.event_name,
+            self.event_id.as_deref().unwrap_or("(no eventID)"),
+            self.event_time
+        )
     }
 
     /// The caller's identity type.
@@ -259,6 +290,11 @@ impl CloudTrailRecord {
     }
 }
 
+/// Whether `s` is an AWS account id: 12 ASCII digits.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// An EventBridge envelope.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
@@ -302,9 +338,11 @@ impl Envelope {
     /// Validates the envelope (DESIGN "Reliability rules") and returns its CloudTrail record.
     ///
     /// Accepted: an envelope `source` and `detail-type` of one row of [`crate::sources::SOURCES`]
-    /// (`aws.iam`, "AWS API Call via CloudTrail") with that row's `detail.eventSource`
-    /// (`iam.amazonaws.com`), and `account` (when present) equal to
-    /// `detail.recipientAccountId`.
+    /// (`aws.iam`, "AWS API Call via CloudTrail"; `aws.signin`, "AWS Console Sign In via
+    /// CloudTrail") with that row's `detail.eventSource` (`iam.amazonaws.com`,
+    /// `signin.amazonaws.com`), a record that passes [`CloudTrailRecord::validate`], and
+    /// `account` (when present) equal to `detail.recipientAccountId`. The name stays
+    /// `into_iam_record` although sign-in records pass too.
     pub fn into_iam_record(self) -> Result<CloudTrailRecord, EnvelopeRejection> {
         let event_source = self
             .detail
@@ -353,4 +391,98 @@ fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
         Some(Value::Number(n)) => Some(n.to_string()),
         Some(other) => Some(other.to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Envelope, EnvelopeRejection};
+    use crate::rules::testing::{alice, record, sign_in};
+    use serde_json::{json, Value};
+
+    fn envelope(source: &str, detail_type: &str, detail: Value) -> Envelope {
+        serde_json::from_value(
+            json!({"version": "0", "id": "ev", "detail-type": detail_type,
+            "source": source, "account": "111122223333", "region": "eu-west-1",
+            "detail": detail}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn sign_in_envelopes_are_accepted_and_mixed_ones_are_not() {
+        let detail = serde_json::to_value(sign_in(alice(), "Success", "No")).unwrap();
+        let r = envelope(
+            "aws.signin",
+            "AWS Console Sign In via CloudTrail",
+            detail.clone(),
+        )
+        .into_iam_record()
+        .unwrap();
+        assert_eq!(r.additional("MFAUsed"), Some("No"));
+        assert_eq!(r.response("/ConsoleLogin"), Some("Success"));
+        for (source, dt) in [
+            ("aws.iam", "AWS API Call via CloudTrail"),
+            ("aws.signin", "AWS API Call via CloudTrail"),
+            ("aws.iam", "AWS Console Sign In via CloudTrail"),
+        ] {
+            let err = envelope(source, dt, detail.clone())
+                .into_iam_record()
+                .unwrap_err();
+            assert!(
+                matches!(err, EnvelopeRejection::Inconsistent(_)),
+                "{source} {dt}: {err}"
+            );
+        }
+        let iam = serde_json::to_value(record("CreateUser", json!({"userName": "bob"}))).unwrap();
+        let err = envelope("aws.signin", "AWS Console Sign In via CloudTrail", iam)
+            .into_iam_record()
+            .unwrap_err();
+        assert!(matches!(err, EnvelopeRejection::Inconsistent(_)), "{err}");
+    }
+
+    #[test]
+    fn account_ids_must_be_12_digits() {
+        let mut r = record("CreateUser", json!({"userName": "bob"}));
+        assert_eq!(r.validate(), Ok(()));
+        for bad in ["12345", "1111222233334", "11112222333a", "unknown"] {
+            r.recipient_account_id = Some(bad.into());
+            let err = r.validate().unwrap_err();
+            assert_eq!(
+                err,
+                format!("bad recipientAccountId {bad:?}: not a 12-digit account id")
+            );
+        }
+        r.recipient_account_id = None;
+        assert_eq!(r.validate(), Ok(()), "the caller's account stands in");
+        r.user_identity.account_id = Some("42".into());
+        assert!(r
+            .validate()
+            .unwrap_err()
+            .contains("bad userIdentity.accountId \"42\""));
+        // In an envelope too.
+        let mut r = record("CreateUser", json!({"userName": "bob"}));
+        r.recipient_account_id = Some("1111-2222-3333".into());
+        let err = envelope(
+            "aws.iam",
+            "AWS API Call via CloudTrail",
+            serde_json::to_value(r).unwrap(),
+        )
+        .into_iam_record()
+        .unwrap_err();
+        assert!(
+            matches!(err, EnvelopeRejection::BadDetail(ref m) if m.contains("12-digit")),
+            "{err}"
+        );
+    }
+
+    /// A record that would be dropped silently is an input error naming it.
+    #[test]
+    fn unreadable_in_scope_calls_are_input_errors() {
+        let err = record("DeleteUser", json!(null)).validate().unwrap_err();
+        assert!(err.starts_with("DeleteUser e-1 at "), "{err}");
+        let mut r = record("AttachUserPolicy", json!(null));
+        assert_eq!(r.validate(), Ok(()), "filed with stand-ins instead");
+        r.event_id = None;
+        assert!(r.validate().unwrap_err().contains("no eventID"));
+    }
 }

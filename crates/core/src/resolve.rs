@@ -34,6 +34,9 @@ pub enum Ends {
     Provider(String),
     /// The findings about this managed policy (DeletePolicy).
     Policy(String),
+    /// The findings about this credential (DeleteServiceSpecificCredential,
+    /// DeleteSSHPublicKey, DeleteSigningCertificate): the finding's subject is its id.
+    Credential(String),
 }
 
 /// A resolving event.
@@ -100,6 +103,11 @@ pub fn resolution(r: &CloudTrailRecord) -> Option<Resolution> {
             Ends::Provider(r.param("openIDConnectProviderArn")?.to_string())
         }
         "DeletePolicy" => Ends::Policy(r.param("policyArn")?.to_string()),
+        "DeleteServiceSpecificCredential" => {
+            Ends::Credential(r.param("serviceSpecificCredentialId")?.to_string())
+        }
+        "DeleteSSHPublicKey" => Ends::Credential(r.param("sSHPublicKeyId")?.to_string()),
+        "DeleteSigningCertificate" => Ends::Credential(r.param("certificateId")?.to_string()),
         _ => return None,
     };
     Some(Resolution {
@@ -134,7 +142,19 @@ impl Resolution {
         match &self.ends {
             Ends::User(u) | Ends::ConsolePassword(u) => same(fields::USER, u),
             Ends::AccessKey(k) => f.field(fields::ACCESS_KEY_ID) == Some(k),
-            Ends::Grant { user: u, grant } => same(fields::USER, u) && same_grant(grant),
+            Ends::Grant { user: u, grant } => {
+                same(fields::USER, u)
+                    && match f.field(fields::GRANT) {
+                        Some(g) => g == grant,
+                        // A quarantine finding is about the user: detaching AWS's quarantine
+                        // policy (the last step of its remediation) ends it, no other policy.
+                        None => id.rule == crate::rules::access_key_quarantined_by_aws::META.id
+                            && grant.strip_prefix("policy:").is_some_and(
+                                crate::rules::access_key_quarantined_by_aws::is_quarantine_policy,
+                            ),
+                    }
+            }
+            Ends::Credential(c) => id.subject == c,
             Ends::Role(role) => same(fields::ROLE, role),
             Ends::RoleGrant { role, grant } => same(fields::ROLE, role) && same_grant(grant),
             Ends::Group(group) => same(fields::GROUP, group),
@@ -162,9 +182,149 @@ impl Resolution {
     }
 }
 
+/// A renamed IAM user (UpdateUser with `newUserName`): the findings of the old name follow
+/// the user to the new one, so that a rename never hides a finding and later events about the
+/// new name (DeleteUser) end them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rename {
+    pub account: String,
+    pub event_id: Option<String>,
+    pub event_time: String,
+    /// The name before the rename.
+    pub from: String,
+    /// The name after it.
+    pub to: String,
+}
+
+/// The rename a successful record makes, if it renames a user.
+pub fn renaming(r: &CloudTrailRecord) -> Option<Rename> {
+    if !r.succeeded() || r.event_name != "UpdateUser" {
+        return None;
+    }
+    let from = r.param("userName")?;
+    let to = r.param("newUserName")?;
+    (from != to).then(|| Rename {
+        account: r.account_id().to_string(),
+        event_id: r.event_id.clone(),
+        event_time: r.event_time.clone(),
+        from: from.to_string(),
+        to: to.to_string(),
+    })
+}
+
+impl Rename {
+    /// Whether the rename concerns `f`: an active finding of the same account about the old
+    /// user name (IAM user names are unique case-insensitively).
+    pub fn applies(&self, f: &Finding) -> bool {
+        f.record_state == RecordState::Active
+            && FindingId::parse(&f.id).is_some_and(|id| id.account == self.account)
+            && f.field(fields::USER)
+                .is_some_and(|u| u.eq_ignore_ascii_case(&self.from))
+    }
+
+    /// `f` (about the old name) re-filed under the new name: see [`rename`].
+    pub fn refile(&self, f: &Finding) -> (Option<Finding>, Finding) {
+        rename(f, self)
+    }
+}
+
+/// Re-files a finding about a renamed user: `(archived_old, refiled_new)`.
+///
+/// Where the finding's subject holds the user name (a user, a grant to the user, an MFA
+/// device of the user, a sign-in day), the re-filed finding has a new id with the new name,
+/// and the old one comes back archived (`ResolvedBy` the UpdateUser, `RefiledAs` the new id);
+/// the new one says `RenamedFrom` the old id. Where the subject does not hold the name (an
+/// access key, a credential, a denied caller, and an `iam-user-renamed` finding, whose subject
+/// is the name before its own rename, a fact that stays), the finding keeps its id and only
+/// its user follows: no archived copy then. Either way the re-filed finding is active, about
+/// the new name, and its `UpdatedAt` moves past the rename (but for the rename's own finding).
+pub fn rename(f: &Finding, rn: &Rename) -> (Option<Finding>, Finding) {
+    let mut new = f.clone();
+    // The rename's own finding is new with the rename: no update to order after it.
+    let own = rn.event_id.is_some() && f.field(fields::EVENT_ID) == rn.event_id.as_deref();
+    if !own {
+        new.updated_at = time::later_than(&rn.event_time, &f.updated_at);
+    }
+    new.product_fields
+        .insert(fields::USER.to_string(), rn.to.clone());
+    for res in &mut new.resources {
+        let Some(d) = res.details.as_mut() else {
+            continue;
+        };
+        if let Some(u) = d
+            .aws_iam_user
+            .as_mut()
+            .filter(|u| u.user_name.eq_ignore_ascii_case(&rn.from))
+        {
+            u.user_name = rn.to.clone();
+            if let Some((path, _)) = res.id.rsplit_once('/') {
+                res.id = format!("{path}/{}", rn.to);
+            }
+        }
+        if let Some(k) = d.aws_iam_access_key.as_mut() {
+            if k.principal_name
+                .as_deref()
+                .is_some_and(|p| p.eq_ignore_ascii_case(&rn.from))
+            {
+                k.principal_name = Some(rn.to.clone());
+            }
+        }
+    }
+    let event = format!(
+        "UpdateUser {}",
+        rn.event_id.as_deref().unwrap_or("(no event id)")
+    );
+    let parsed = FindingId::parse(&f.id);
+    let new_subject = parsed.and_then(|id| {
+        if id.rule == crate::rules::iam_user_renamed::META.id {
+            return None;
+        }
+        let rest = if id.subject.eq_ignore_ascii_case(&rn.from) {
+            ""
+        } else {
+            let (head, rest) = id.subject.split_once('/')?;
+            if !head.eq_ignore_ascii_case(&rn.from) {
+                return None;
+            }
+            rest
+        };
+        Some((id, rest))
+    });
+    let Some((id, rest)) = new_subject else {
+        return (None, new);
+    };
+    let subject = if rest.is_empty() {
+        rn.to.clone()
+    } else {
+        format!("{}/{rest}", rn.to)
+    };
+    new.id = FindingId {
+        account: id.account,
+        rule: id.rule,
+        subject: &subject,
+    }
+    .to_string();
+    if let Some(m) = crate::rules::by_id(id.rule) {
+        new.title = crate::finding::truncate(
+            &format!("{}: {subject}", m.title),
+            crate::finding::MAX_TITLE,
+        );
+    }
+    new.product_fields
+        .insert(fields::RENAMED_FROM.to_string(), f.id.clone());
+    let mut old = f.clone();
+    old.record_state = RecordState::Archived;
+    old.updated_at = new.updated_at.clone();
+    old.product_fields
+        .insert(fields::RESOLVED_BY.to_string(), event);
+    old.product_fields
+        .insert(fields::REFILED_AS.to_string(), new.id.clone());
+    (Some(old), new)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::resolution;
+    use super::{renaming, resolution};
     use crate::rules::testing::record;
     use serde_json::json;
 
@@ -178,7 +338,9 @@ mod tests {
                             "openIDConnectProviderArn":
                                 "arn:aws:iam::111122223333:oidc-provider/o",
                             "permissionsBoundary": "arn:aws:iam::aws:policy/PowerUserAccess",
-                            "policyDocument": "{}", "assumeRolePolicyDocument": "{}"});
+                            "policyDocument": "{}", "assumeRolePolicyDocument": "{}",
+                            "serviceSpecificCredentialId": "ACCA1", "sSHPublicKeyId": "APKA1",
+                            "certificateId": "CERT1"});
         for name in crate::rules::resolving_event_names() {
             assert!(
                 resolution(&record(name, params.clone())).is_some(),
@@ -193,5 +355,111 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn renames_are_read_from_update_user() {
+        let r = record(
+            "UpdateUser",
+            json!({"userName": "bob", "newUserName": "robert"}),
+        );
+        let rn = renaming(&r).unwrap();
+        assert_eq!((rn.from.as_str(), rn.to.as_str()), ("bob", "robert"));
+        assert_eq!(rn.account, "111122223333");
+        assert_eq!(
+            renaming(&record(
+                "UpdateUser",
+                json!({"userName": "bob", "newPath": "/x/"})
+            )),
+            None
+        );
+        assert_eq!(
+            renaming(&record(
+                "UpdateUser",
+                json!({"userName": "bob", "newUserName": "bob"})
+            )),
+            None
+        );
+        assert_eq!(
+            renaming(&record(
+                "CreateUser",
+                json!({"userName": "bob", "newUserName": "x"})
+            )),
+            None
+        );
+    }
+
+    /// The pure re-filing the pipeline calls: which findings follow and how.
+    #[test]
+    fn rename_refiles_by_subject() {
+        use super::{rename, Rename};
+        use crate::build::FindingContext;
+        use crate::engine::{evaluate, finding, Verdict};
+        use crate::enrich::Enrichment;
+        use crate::finding::{fields, RecordState};
+        use crate::rules::testing::{sign_in, with_identity};
+        use crate::Policy;
+        let p = Policy::default();
+        let made = |r: crate::record::CloudTrailRecord| {
+            let Verdict::Finding(d) = evaluate(&r, &p) else {
+                panic!("{}", r.event_name)
+            };
+            finding(
+                &d,
+                &r,
+                &p,
+                &Enrichment::default(),
+                &FindingContext::default(),
+            )
+            .0
+        };
+        let rn = Rename {
+            account: "111122223333".into(),
+            event_id: Some("ev-r".into()),
+            event_time: "2026-11-03T00:00:00Z".into(),
+            from: "Bob".into(),
+            to: "robert".into(),
+        };
+        // The subject holds the name: new id, old one archived.
+        let bob = json!({"type": "IAMUser", "userName": "bob", "accountId": "111122223333",
+                         "arn": "arn:aws:iam::111122223333:user/ops/bob"});
+        let f = made(sign_in(bob, "Success", "No"));
+        assert!(rn.applies(&f), "user names are case-insensitive");
+        let (old, new) = rename(&f, &rn);
+        let old = old.unwrap();
+        assert_eq!(
+            new.id,
+            "iamwatch/111122223333/console-login-without-mfa/robert/2026-11-01"
+        );
+        assert_eq!(new.resources[0].id, "arn:aws:iam::111122223333:user/robert");
+        assert_eq!(
+            (old.id.as_str(), old.record_state),
+            (f.id.as_str(), RecordState::Archived)
+        );
+        assert_eq!(old.field(fields::RESOLVED_BY), Some("UpdateUser ev-r"));
+        assert_eq!(new.record_state, RecordState::Active);
+        // The subject does not hold the name (a credential): same id, the user follows.
+        let f = made(with_identity(
+            "UploadSSHPublicKey",
+            json!({"userName": "bob"}),
+            json!({"type": "Root", "accountId": "111122223333"}),
+        ));
+        let (old, new) = rename(&f, &rn);
+        assert_eq!((old, new.id.as_str()), (None, f.id.as_str()));
+        assert_eq!(new.field(fields::USER), Some("robert"));
+        // Another account, another user, or an archived finding: not concerned.
+        let mut other = f.clone();
+        other
+            .product_fields
+            .insert(fields::USER.into(), "bobby".into());
+        assert!(!rn.applies(&other));
+        let mut archived = f.clone();
+        archived.record_state = RecordState::Archived;
+        assert!(!rn.applies(&archived));
+        let elsewhere = Rename {
+            account: "444455556666".into(),
+            ..rn.clone()
+        };
+        assert!(!elsewhere.applies(&f));
     }
 }

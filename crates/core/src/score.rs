@@ -120,12 +120,15 @@ fn factor(id: &'static str, why: String) -> AppliedFactor {
     }
 }
 
-/// Scores a detection.
+/// Scores a detection: its base (the rule's, or the detection's `base_override`) plus the
+/// factors that apply, but for those the rule skips ([`crate::rules::Rule::skipped_factors`]).
 pub fn score(d: &Detection, o: &dyn Observation, policy: &Policy, e: &Enrichment) -> Score {
     let mut applied = Vec::new();
     if let Some(c) = o.caller() {
         caller_factors(&c, policy, &mut applied);
     }
+    let skipped = crate::rules::skipped_factors(d.rule);
+    applied.retain(|f| !skipped.contains(&f.id));
     if let Some(account) = &e.account {
         if let Some(ou) = account
             .ou_path
@@ -202,5 +205,46 @@ fn caller_factors(c: &Caller, policy: &Policy, applied: &mut Vec<AppliedFactor>)
                 ));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::score;
+    use crate::enrich::Enrichment;
+    use crate::rules::{detect, testing::*};
+    use crate::Policy;
+    use serde_json::json;
+
+    /// A detection's own base replaces its rule's; the factors add to it as usual.
+    #[test]
+    fn base_override_replaces_the_rule_base() {
+        let p = Policy::default();
+        let r = record("CreateUser", json!({"userName": "bob"}));
+        let mut d = detect(&r, &p).unwrap();
+        let s = score(&d, &r, &p, &Enrichment::default());
+        assert_eq!((s.base, s.value), (40, 50));
+        d.base_override = Some(60);
+        let s = score(&d, &r, &p, &Enrichment::default());
+        assert_eq!((s.base, s.value), (60, 70));
+        assert!(s.explain().starts_with("base 60 "), "{}", s.explain());
+    }
+
+    /// `no-mfa` applies to an IAM call without MFA, never to a sign-in rule's finding (its
+    /// own condition is MFA), even when the record carries a session without MFA.
+    #[test]
+    fn sign_in_rules_skip_no_mfa() {
+        let p = Policy::default();
+        let mut id = alice();
+        id["sessionContext"] = json!({"attributes": {"mfaAuthenticated": "false"}});
+        let r = with_identity("CreateUser", json!({"userName": "bob"}), id.clone());
+        let d = detect(&r, &p).unwrap();
+        let s = score(&d, &r, &p, &Enrichment::default());
+        assert_eq!(s.factor_ids(), "actor-iam-user,no-mfa");
+        let r = sign_in(id, "Success", "No");
+        let d = detect(&r, &p).unwrap();
+        assert_eq!(d.rule.id, "console-login-without-mfa");
+        let s = score(&d, &r, &p, &Enrichment::default());
+        assert_eq!((s.factor_ids().as_str(), s.value), ("actor-iam-user", 60));
     }
 }

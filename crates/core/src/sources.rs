@@ -5,6 +5,10 @@
 /// CloudTrail's `eventSource` for IAM.
 pub const IAM: &str = "iam.amazonaws.com";
 
+/// CloudTrail's `eventSource` for console sign-ins (`ConsoleLogin`). AWS delivers these in the
+/// region of the sign-in endpoint, not only us-east-1.
+pub const SIGNIN: &str = "signin.amazonaws.com";
+
 /// One accepted source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventSource {
@@ -17,11 +21,18 @@ pub struct EventSource {
 }
 
 /// Every accepted source.
-pub static SOURCES: &[EventSource] = &[EventSource {
-    event_source: IAM,
-    envelope_source: "aws.iam",
-    detail_type: "AWS API Call via CloudTrail",
-}];
+pub static SOURCES: &[EventSource] = &[
+    EventSource {
+        event_source: IAM,
+        envelope_source: "aws.iam",
+        detail_type: "AWS API Call via CloudTrail",
+    },
+    EventSource {
+        event_source: SIGNIN,
+        envelope_source: "aws.signin",
+        detail_type: "AWS Console Sign In via CloudTrail",
+    },
+];
 
 /// The accepted source with this CloudTrail `eventSource`.
 pub fn by_event_source(event_source: &str) -> Option<&'static EventSource> {
@@ -53,6 +64,24 @@ mod tests {
             Some(IAM)
         );
         assert_eq!(by_envelope("aws.iam", "Something else"), None);
+    }
+
+    #[test]
+    fn sign_in_is_accepted_both_ways() {
+        assert!(accepted("signin.amazonaws.com"));
+        assert_eq!(
+            by_envelope("aws.signin", "AWS Console Sign In via CloudTrail").map(|s| s.event_source),
+            Some(SIGNIN)
+        );
+        // Each source keeps its own detail-type.
+        assert_eq!(
+            by_envelope("aws.signin", "AWS API Call via CloudTrail"),
+            None
+        );
+        assert_eq!(
+            by_envelope("aws.iam", "AWS Console Sign In via CloudTrail"),
+            None
+        );
     }
 
     #[test]

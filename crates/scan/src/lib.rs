@@ -227,6 +227,10 @@ fn handle(
     timeline: &mut Timeline,
     suppressed: &mut u64,
 ) {
+    // A renamed user's findings follow it, whatever the verdict on the rename itself.
+    if let Some(rename) = iamwatch_core::resolve::renaming(record) {
+        timeline.add_rename(rename);
+    }
     match engine::evaluate_in(record, cx) {
         Verdict::OutOfScope | Verdict::NoFinding => {}
         Verdict::Suppressed { detection, reason } => {

@@ -299,6 +299,29 @@ mod tests {
         assert!(read(&doc[..doc.len() - 2]).0.is_err());
     }
 
+    /// Sign-in records are read beside IAM ones, by the fast path and the structural reader
+    /// alike, and a record holding both names is read once.
+    #[test]
+    fn sign_in_records_are_read_and_counted_once() {
+        let signin = r#"{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","eventID":"s1","responseElements":{"ConsoleLogin":"Success"},"additionalEventData":{"MFAUsed":"No"}}"#;
+        let both = r#"{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","userAgent":"signin.amazonaws.com","requestParameters":{"userName":"x"}}"#;
+        let sts = r#"{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z","eventSource":"sts.amazonaws.com","eventName":"GetSessionToken","userIdentity":{"invokedBy":"signin.amazonaws.com"}}"#;
+        let doc = format!(r#"{{"Records":[{signin},{both},{sts},{signin}]}}"#);
+        let (fast, fast_items) = read(&doc);
+        let (slow, slow_items) = read(&doc.replacen("{", "{ ", 1));
+        let want = DocStats {
+            items: 4,
+            iam_records: 3,
+        };
+        assert_eq!((fast.unwrap(), slow.unwrap()), (want, want));
+        assert_eq!(fast_items, slow_items);
+        let names: Vec<&str> = fast_items
+            .iter()
+            .map(|i| i.as_ref().unwrap().event_name.as_str())
+            .collect();
+        assert_eq!(names, ["ConsoleLogin", "CreateUser", "ConsoleLogin"]);
+    }
+
     proptest::proptest! {
         /// Whatever mix of records (IAM or not, bad, or with record-like nested objects), the
         /// fast path reads exactly what the structural reader reads.

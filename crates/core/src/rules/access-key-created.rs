@@ -41,7 +41,7 @@ impl super::Rule for Rule {
         if !own {
             return None;
         }
-        let key = created_key_id(r);
+        let key = created_key_id(r)?;
         let user = target_or_caller(r);
         Some(Detection {
             rule: &META,
@@ -79,5 +79,14 @@ mod tests {
     fn key_id_missing_falls_back_to_event_id() {
         let d = detect(&record("CreateAccessKey", json!({})), &Policy::default()).unwrap();
         assert_eq!(d.subject.key(), "unknown-key-e-1");
+        let mut r = record("CreateAccessKey", json!({}));
+        r.event_id = Some("e-2".into());
+        assert_eq!(
+            detect(&r, &Policy::default()).unwrap().subject.key(),
+            "unknown-key-e-2",
+            "no shared unknown-key subject"
+        );
+        r.event_id = None;
+        assert!(detect(&r, &Policy::default()).is_none());
     }
 }

@@ -30,7 +30,10 @@ impl super::Rule for Rule {
         if !succeeded(r, META.event_names) || r.param("status") != Some("Active") {
             return None;
         }
-        let key = r.param("accessKeyId")?.to_string();
+        let key = match r.param("accessKeyId") {
+            Some(k) => k.to_string(),
+            None => super::stand_in(r, "key")?,
+        };
         let user = target_or_caller(r);
         Some(Detection {
             rule: &META,

@@ -1,7 +1,9 @@
 //! `console-password-created`: a user got a console password (a login profile): a second way
 //! in besides SSO, and a password that can be phished.
 
-use super::{succeeded, target_or_caller, Context, Detection, Outcome, RuleMeta, Subject};
+use super::{
+    stand_in, succeeded, target_or_caller, Context, Detection, Outcome, RuleMeta, Subject,
+};
 use crate::record::CloudTrailRecord;
 use crate::sources::IAM;
 
@@ -30,7 +32,10 @@ impl super::Rule for Rule {
         if !succeeded(r, META.event_names) {
             return None;
         }
-        let user = target_or_caller(r)?;
+        let user = match target_or_caller(r) {
+            Some(u) => u,
+            None => stand_in(r, "user")?,
+        };
         Some(Detection {
             rule: &META,
             summary: format!("created a console password for IAM user {user}"),

@@ -118,4 +118,18 @@ mod tests {
         .is_none());
         assert!(detect(&failed(record("ListUsers", json!({})), "AccessDenied"), &p).is_none());
     }
+
+    /// Failed sign-ins are no denial of an IAM change, even should a producer give them an
+    /// errorCode (CloudTrail gives none: `responseElements.ConsoleLogin = "Failure"`).
+    #[test]
+    fn failed_sign_ins_are_not_denials() {
+        let p = Policy::default();
+        for r in [
+            sign_in(alice(), "Failure", "No"),
+            failed(sign_in(alice(), "Failure", "No"), "AccessDenied"),
+            failed(sign_in(root_identity(), "Failure", "No"), "AccessDenied"),
+        ] {
+            assert!(detect(&r, &p).is_none(), "{:?}", r.error_code);
+        }
+    }
 }

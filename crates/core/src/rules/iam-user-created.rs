@@ -1,6 +1,6 @@
 //! `iam-user-created`: a new IAM user, a new long-lived identity outside SSO.
 
-use super::{succeeded, Context, Detection, Outcome, RuleMeta, Subject};
+use super::{stand_in, succeeded, Context, Detection, Outcome, RuleMeta, Subject};
 use crate::record::CloudTrailRecord;
 use crate::sources::IAM;
 
@@ -29,13 +29,15 @@ impl super::Rule for Rule {
         if !succeeded(r, META.event_names) {
             return None;
         }
-        let user = r
-            .param("userName")
-            .or_else(|| r.response("/user/userName"))?;
+        // No user anywhere (a malformed record): a stand-in unique to the event.
+        let user = match r.param("userName").or_else(|| r.response("/user/userName")) {
+            Some(u) => u.to_string(),
+            None => stand_in(r, "user")?,
+        };
         Some(Detection {
             rule: &META,
-            subject: Subject::User(user.to_string()),
             summary: format!("created IAM user {user}"),
+            subject: Subject::User(user),
             base_override: None,
         })
     }
@@ -66,5 +68,21 @@ mod tests {
             "EntityAlreadyExists",
         );
         assert!(detect(&r, &Policy::default()).is_none());
+    }
+
+    #[test]
+    fn no_user_anywhere_is_still_a_finding() {
+        let d = detect(&record("CreateUser", json!(null)), &Policy::default()).unwrap();
+        assert_eq!(d.rule.id, "iam-user-created");
+        assert_eq!(d.subject.key(), "unknown-user-e-1");
+        let d = detect(
+            &with_response(
+                record("CreateUser", json!(null)),
+                json!({"user": {"userName": "bob"}}),
+            ),
+            &Policy::default(),
+        )
+        .unwrap();
+        assert_eq!(d.subject.key(), "bob", "the response names the user");
     }
 }

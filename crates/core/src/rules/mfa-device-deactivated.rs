@@ -1,7 +1,9 @@
 //! `mfa-device-deactivated`: an MFA device was deactivated or deleted, leaving a password or
 //! key as the only factor.
 
-use super::{succeeded, target_or_caller, Context, Detection, Outcome, RuleMeta, Subject};
+use super::{
+    stand_in, succeeded, target_or_caller, Context, Detection, Outcome, RuleMeta, Subject,
+};
 use crate::record::CloudTrailRecord;
 use crate::sources::IAM;
 
@@ -30,7 +32,11 @@ impl super::Rule for Rule {
         if !succeeded(r, META.event_names) {
             return None;
         }
-        let serial = r.param("serialNumber").unwrap_or("unknown-device");
+        // A device the record does not name gets a stand-in unique to the event.
+        let serial = match r.param("serialNumber") {
+            Some(s) => s.to_string(),
+            None => stand_in(r, "device")?,
+        };
         // DeleteVirtualMFADevice names only the serial; the device is the caller's own then
         // (root's is `mfa/root-account-mfa-device`), as far as the event tells.
         let user = if serial.ends_with(":mfa/root-account-mfa-device") {
@@ -38,14 +44,11 @@ impl super::Rule for Rule {
         } else {
             target_or_caller(r)
         };
-        let who = user.as_deref().unwrap_or("unknown-user");
+        let who = user.as_deref().unwrap_or("an unknown user");
         Some(Detection {
             rule: &META,
             summary: format!("removed MFA device {serial} of {who}"),
-            subject: Subject::MfaDevice {
-                serial: serial.to_string(),
-                user,
-            },
+            subject: Subject::MfaDevice { serial, user },
             base_override: None,
         })
     }
@@ -84,5 +87,19 @@ mod tests {
             (d.subject.key().as_str(), d.subject.user()),
             ("alice/arn:aws:iam::111122223333:mfa/alice", Some("alice"))
         );
+    }
+
+    /// Two unrelated records that name no device never share a subject.
+    #[test]
+    fn unnamed_devices_get_a_subject_per_event() {
+        let a = role("DeactivateMFADevice", json!(null));
+        let mut b = a.clone();
+        b.event_id = Some("e-2".into());
+        let p = Policy::default();
+        let (da, db) = (detect(&a, &p).unwrap(), detect(&b, &p).unwrap());
+        assert_eq!(da.subject.key(), "unknown-user/unknown-device-e-1");
+        assert_ne!(da.subject.key(), db.subject.key());
+        b.event_id = None;
+        assert!(detect(&b, &p).is_none(), "reported as unreadable instead");
     }
 }

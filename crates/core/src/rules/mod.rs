@@ -14,6 +14,8 @@ use std::sync::OnceLock;
 mod access_key_created;
 #[path = "access-key-created-for-other-user.rs"]
 mod access_key_created_for_other_user;
+#[path = "access-key-quarantined-by-aws.rs"]
+pub(crate) mod access_key_quarantined_by_aws;
 #[path = "access-key-reactivated.rs"]
 mod access_key_reactivated;
 #[path = "admin-access-granted-to-group.rs"]
@@ -22,6 +24,8 @@ mod admin_access_granted_to_group;
 mod admin_access_granted_to_role;
 #[path = "admin-access-granted-to-user.rs"]
 mod admin_access_granted_to_user;
+#[path = "console-login-without-mfa.rs"]
+mod console_login_without_mfa;
 #[path = "console-password-changed-for-other-user.rs"]
 mod console_password_changed_for_other_user;
 #[path = "console-password-created.rs"]
@@ -30,6 +34,8 @@ mod console_password_created;
 mod iam_user_change_denied;
 #[path = "iam-user-created.rs"]
 mod iam_user_created;
+#[path = "iam-user-renamed.rs"]
+pub(crate) mod iam_user_renamed;
 #[path = "identity-provider-changed.rs"]
 mod identity_provider_changed;
 #[path = "managed-policy-made-admin.rs"]
@@ -42,6 +48,10 @@ mod permissions_boundary_removed;
 mod role_trust_opened;
 #[path = "root-access-key-created.rs"]
 mod root_access_key_created;
+#[path = "root-console-login.rs"]
+mod root_console_login;
+#[path = "user-credential-created.rs"]
+mod user_credential_created;
 #[path = "user-permissions-changed.rs"]
 mod user_permissions_changed;
 
@@ -155,17 +165,27 @@ pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     /// The finding this record makes under this rule, if any.
     fn detect(&self, record: &CloudTrailRecord, cx: &Context) -> Option<Detection>;
+    /// Scoring factors ([`crate::score::FACTORS`] ids) that never apply to this rule's
+    /// findings, because the rule's own condition is what the factor measures (the sign-in
+    /// rules and `no-mfa`).
+    fn skipped_factors(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// Every rule, in the order they are tried; for a record at most one fires. This is the one
 /// list of rules: adding a rule is adding its file and one line here.
 pub static RULES: &[&dyn Rule] = &[
     &iam_user_created::Rule,
+    &iam_user_renamed::Rule,
     &root_access_key_created::Rule,
     &access_key_created_for_other_user::Rule,
     &access_key_created::Rule,
     &console_password_created::Rule,
     &console_password_changed_for_other_user::Rule,
+    &user_credential_created::Rule,
+    // Before the user-grant rules: AWS's quarantine policy replaces user-permissions-changed.
+    &access_key_quarantined_by_aws::Rule,
     &admin_access_granted_to_user::Rule,
     &user_permissions_changed::Rule,
     &mfa_device_deactivated::Rule,
@@ -176,6 +196,8 @@ pub static RULES: &[&dyn Rule] = &[
     &managed_policy_made_admin::Rule,
     &identity_provider_changed::Rule,
     &permissions_boundary_removed::Rule,
+    &root_console_login::Rule,
+    &console_login_without_mfa::Rule,
     &iam_user_change_denied::Rule,
 ];
 
@@ -235,6 +257,14 @@ pub fn by_id(id: &str) -> Option<&'static RuleMeta> {
     metas().find(|m| m.id == id)
 }
 
+/// The scoring factors that never apply to this rule's findings ([`Rule::skipped_factors`]).
+pub fn skipped_factors(meta: &RuleMeta) -> &'static [&'static str] {
+    RULES
+        .iter()
+        .find(|r| r.meta().id == meta.id)
+        .map_or(&[], |r| r.skipped_factors())
+}
+
 impl Policy {
     /// Parses and validates policy TOML against this catalog's rule ids; `file` names the
     /// source in errors.
@@ -271,18 +301,23 @@ pub(crate) fn target_or_caller(record: &CloudTrailRecord) -> Option<String> {
         })
 }
 
-/// The access key id CreateAccessKey returned (or the event id when a log redacts it).
-pub(crate) fn created_key_id(record: &CloudTrailRecord) -> String {
+/// The access key id CreateAccessKey returned (or a stand-in when a log redacts it).
+pub(crate) fn created_key_id(record: &CloudTrailRecord) -> Option<String> {
     record
         .response("/accessKey/accessKeyId")
         .map(str::to_string)
-        .or_else(|| {
-            record
-                .event_id
-                .clone()
-                .map(|id| format!("unknown-key-{id}"))
-        })
-        .unwrap_or_else(|| "unknown-key".to_string())
+        .or_else(|| stand_in(record, "key"))
+}
+
+/// A stand-in for a name a malformed record does not give (`requestParameters: null`, a
+/// redacted response): `unknown-<what>-<eventID>`, unique per event, so that two unrelated
+/// malformed events never share a subject. `None` without an eventID: then the rule makes no
+/// finding and [`crate::engine::unreadable`] reports the record instead.
+pub(crate) fn stand_in(record: &CloudTrailRecord, what: &str) -> Option<String> {
+    record
+        .event_id
+        .as_deref()
+        .map(|id| format!("unknown-{what}-{id}"))
 }
 
 #[cfg(test)]
@@ -348,12 +383,14 @@ mod tests {
                 "AttachGroupPolicy",
                 "AttachRolePolicy",
                 "AttachUserPolicy",
+                "ConsoleLogin",
                 "CreateAccessKey",
                 "CreateLoginProfile",
                 "CreateOpenIDConnectProvider",
                 "CreatePolicyVersion",
                 "CreateRole",
                 "CreateSAMLProvider",
+                "CreateServiceSpecificCredential",
                 "CreateUser",
                 "DeactivateMFADevice",
                 "DeleteRolePermissionsBoundary",
@@ -368,6 +405,9 @@ mod tests {
                 "UpdateLoginProfile",
                 "UpdateOpenIDConnectProviderThumbprint",
                 "UpdateSAMLProvider",
+                "UpdateUser",
+                "UploadSSHPublicKey",
+                "UploadSigningCertificate",
             ]
         );
         assert_eq!(
@@ -382,6 +422,9 @@ mod tests {
                 "DeleteRole",
                 "DeleteRolePolicy",
                 "DeleteSAMLProvider",
+                "DeleteSSHPublicKey",
+                "DeleteServiceSpecificCredential",
+                "DeleteSigningCertificate",
                 "DeleteUser",
                 "DeleteUserPolicy",
                 "DetachGroupPolicy",
@@ -395,6 +438,34 @@ mod tests {
         );
         assert!(in_scope("DeleteUser") && in_scope("CreateUser") && !in_scope("GetUser"));
         assert_eq!(by_id("iam-user-created").map(|m| m.base), Some(40));
+    }
+
+    #[test]
+    fn stand_ins_are_unique_per_event() {
+        let a = testing::record("CreateUser", serde_json::json!(null));
+        let mut b = a.clone();
+        b.event_id = Some("e-2".into());
+        assert_eq!(stand_in(&a, "user").as_deref(), Some("unknown-user-e-1"));
+        assert_ne!(stand_in(&a, "user"), stand_in(&b, "user"));
+        b.event_id = None;
+        assert_eq!(stand_in(&b, "user"), None);
+    }
+
+    #[test]
+    fn only_the_sign_in_rules_skip_no_mfa() {
+        for m in metas() {
+            let skipped = skipped_factors(m);
+            let sign_in = m.event_source == crate::sources::SIGNIN;
+            assert_eq!(skipped == ["no-mfa"], sign_in, "{}", m.id);
+            assert!(sign_in || skipped.is_empty(), "{}", m.id);
+            for f in skipped {
+                assert!(
+                    crate::score::FACTORS.iter().any(|x| x.id == *f),
+                    "{}: {f}",
+                    m.id
+                );
+            }
+        }
     }
 }
 
@@ -443,6 +514,33 @@ pub(crate) mod testing {
                        "arn": "arn:aws:iam::111122223333:role/deployer"},
                        "attributes": {"mfaAuthenticated": "false"}}}),
         )
+    }
+
+    /// A `ConsoleLogin` record as CloudTrail writes it: `requestParameters` null, the outcome
+    /// in `responseElements.ConsoleLogin`, `MFAUsed` in `additionalEventData`.
+    pub fn sign_in(identity: Value, outcome: &str, mfa_used: &str) -> CloudTrailRecord {
+        serde_json::from_value(json!({
+            "eventVersion": "1.08", "eventTime": "2026-11-01T10:00:00Z",
+            "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+            "awsRegion": "eu-west-1", "sourceIPAddress": "203.0.113.10",
+            "userIdentity": identity, "requestParameters": null,
+            "responseElements": {"ConsoleLogin": outcome},
+            "additionalEventData": {"LoginTo": "https://console.aws.amazon.com/console/home",
+                                    "MobileVersion": "No", "MFAUsed": mfa_used},
+            "eventID": "e-1", "eventType": "AwsConsoleSignIn",
+            "recipientAccountId": "111122223333"
+        }))
+        .unwrap()
+    }
+
+    pub fn alice() -> Value {
+        json!({"type": "IAMUser", "userName": "alice", "accountId": "111122223333",
+               "arn": "arn:aws:iam::111122223333:user/alice", "principalId": "AIDAEXAMPLE"})
+    }
+
+    pub fn root_identity() -> Value {
+        json!({"type": "Root", "accountId": "111122223333",
+               "arn": "arn:aws:iam::111122223333:root", "principalId": "111122223333"})
     }
 
     pub fn failed(mut r: CloudTrailRecord, code: &str) -> CloudTrailRecord {

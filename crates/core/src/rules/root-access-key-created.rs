@@ -36,7 +36,7 @@ impl super::Rule for Rule {
         {
             return None;
         }
-        let key = created_key_id(r);
+        let key = created_key_id(r)?;
         Some(Detection {
             rule: &META,
             summary: format!("created access key {key} for the root user"),
