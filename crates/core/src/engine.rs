@@ -68,9 +68,20 @@ pub fn evaluate_in(r: &CloudTrailRecord, cx: &Context) -> Verdict {
     Verdict::Finding(d)
 }
 
+/// Everything a reader checks of a record before it is judged: the record's own checks
+/// ([`CloudTrailRecord::validate`]) and that iamwatch would not drop it silently
+/// ([`unreadable`]). An error names what is wrong; the caller reports it with the record's place.
+pub fn check(r: &CloudTrailRecord) -> Result<(), String> {
+    r.validate()?;
+    match unreadable(r) {
+        Some(why) => Err(why),
+        None => Ok(()),
+    }
+}
+
 /// Why a record would be dropped silently, if it would: a successful in-scope call that makes
 /// neither a finding nor a resolution because it does not say enough. Such a record is an
-/// input error ([`CloudTrailRecord::validate`] reports it, naming the record), never nothing:
+/// input error ([`check`] reports it, and the reader names the record), never nothing:
 ///
 /// - a resolving call that names nothing it could end (`DeleteUser` without `userName`);
 /// - an IAM call without `requestParameters` that no rule can read;
@@ -191,5 +202,20 @@ mod tests {
                 r.request_parameters
             );
         }
+    }
+
+    /// A record that would be dropped silently is an input error naming it, for the reader
+    /// (`check`) as for the envelope path (`unreadable` after the envelope's own checks).
+    #[test]
+    fn check_reports_unreadable_calls() {
+        use super::check;
+        let err = check(&record("DeleteUser", json!(null))).unwrap_err();
+        assert!(err.starts_with("DeleteUser e-1 at "), "{err}");
+        let mut r = record("AttachUserPolicy", json!(null));
+        assert_eq!(check(&r), Ok(()), "filed with stand-ins instead");
+        r.event_id = None;
+        assert!(check(&r).unwrap_err().contains("no eventID"));
+        r.event_time = "yesterday".into();
+        assert!(check(&r).unwrap_err().contains("bad eventTime"));
     }
 }

@@ -160,9 +160,9 @@ impl IdentityType {
 impl CloudTrailRecord {
     /// Checks what the model cannot: `eventTime` must be an RFC 3339 timestamp (findings carry
     /// it, and Security Hub takes no other form); the account (`recipientAccountId`, else
-    /// `userIdentity.accountId`), when given, must be 12 digits (findings are filed under it);
-    /// and an in-scope call must not be one iamwatch would drop silently
-    /// ([`crate::engine::unreadable`]).
+    /// `userIdentity.accountId`), when given, must be 12 digits (findings are filed under it).
+    /// Whether iamwatch can read what an in-scope call did is the engine's question
+    /// ([`crate::engine::check`]).
     pub fn validate(&self) -> Result<(), String> {
         if crate::time::parse_millis(&self.event_time).is_none() {
             return Err(format!(
@@ -177,10 +177,7 @@ impl CloudTrailRecord {
         if let Some(a) = account.filter(|a| !is_account_id(a)) {
             return Err(format!("bad {key} {a:?}: not a 12-digit account id"));
         }
-        match crate::engine::unreadable(self) {
-            Some(why) => Err(why),
-            None => Ok(()),
-        }
+        Ok(())
     }
 
     /// `additionalEventData` at a key, as a string.
@@ -473,16 +470,5 @@ mod tests {
             matches!(err, EnvelopeRejection::BadDetail(ref m) if m.contains("12-digit")),
             "{err}"
         );
-    }
-
-    /// A record that would be dropped silently is an input error naming it.
-    #[test]
-    fn unreadable_in_scope_calls_are_input_errors() {
-        let err = record("DeleteUser", json!(null)).validate().unwrap_err();
-        assert!(err.starts_with("DeleteUser e-1 at "), "{err}");
-        let mut r = record("AttachUserPolicy", json!(null));
-        assert_eq!(r.validate(), Ok(()), "filed with stand-ins instead");
-        r.event_id = None;
-        assert!(r.validate().unwrap_err().contains("no eventID"));
     }
 }

@@ -17,7 +17,10 @@ pub fn classify(v: Value, out: &mut dyn FnMut(Result<CloudTrailRecord, String>))
             Err(e) => return out(Err(format!("bad EventBridge envelope: {e}"))),
         };
         return match envelope.into_iam_record() {
-            Ok(r) => out(Ok(r)),
+            Ok(r) => out(match crate::engine::unreadable(&r) {
+                Some(why) => Err(why),
+                None => Ok(r),
+            }),
             Err(EnvelopeRejection::OutOfScope { .. }) => {}
             Err(e) => out(Err(e.to_string())),
         };
@@ -45,7 +48,7 @@ pub fn classify(v: Value, out: &mut dyn FnMut(Result<CloudTrailRecord, String>))
         }
         return out(serde_json::from_value::<CloudTrailRecord>(v)
             .map_err(|e| format!("bad CloudTrail record: {e}"))
-            .and_then(|r| r.validate().map(|_| r)));
+            .and_then(|r| crate::engine::check(&r).map(|_| r)));
     }
     if let Value::Object(mut map) = v {
         if let Some(Value::Array(items)) = map.remove("Records") {
