@@ -4,6 +4,32 @@ use iamwatch_core::finding::fields;
 use iamwatch_core::finding_event::FindingEvent;
 use iamwatch_core::score::FACTORS;
 
+/// Text from the logs made safe for one line of a ticket summary or a message header: control
+/// characters (C0, DEL, C1, including NUL, VT, ESC), line and paragraph separators and bidi
+/// controls (a right-to-left override spoofs what a reader sees) become a space, and runs of
+/// white space one space.
+pub(crate) fn one_line(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| if unsafe_in_a_line(c) { ' ' } else { c })
+        .collect();
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Text from the logs made safe for a multi-line body: the same, but line breaks stay.
+pub(crate) fn text_block(s: &str) -> String {
+    s.split('\n').map(one_line).collect::<Vec<_>>().join("\n")
+}
+
+fn unsafe_in_a_line(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+                | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
 /// The account as people know it: `payments-prod (111122223333)` or the bare id.
 pub(crate) fn account(event: &FindingEvent) -> String {
     match &event.account_name {
@@ -56,4 +82,52 @@ pub(crate) fn factors(event: &FindingEvent) -> String {
 /// `score 80 (HIGH)`.
 pub(crate) fn score(event: &FindingEvent) -> String {
     format!("{} ({})", event.score, event.label.as_str())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::{one_line, text_block};
+    use iamwatch_core::finding_event::FindingEvent;
+    use serde_json::json;
+
+    /// A finding whose logged fields are hostile: the title carries a line separator, ESC,
+    /// NUL and a right-to-left override, the user is named `@channel`, the description is
+    /// empty.
+    pub(crate) fn hostile_event() -> FindingEvent {
+        use iamwatch_core::engine::{evaluate, finding, Verdict};
+        use iamwatch_core::{Enrichment, FindingContext, Policy};
+        let record: iamwatch_core::CloudTrailRecord = serde_json::from_value(json!({
+            "eventVersion": "1.09", "eventTime": "2026-11-01T10:00:00Z",
+            "eventSource": "iam.amazonaws.com", "eventName": "CreateUser",
+            "userIdentity": {"type": "IAMUser", "userName": "alice", "accountId": "111122223333",
+                             "arn": "arn:aws:iam::111122223333:user/alice"},
+            "requestParameters": {"userName": "@channel\u{2028}\u{001b}[2J\u{0000}\u{202e}exe.txt"},
+            "eventID": "e-1", "recipientAccountId": "111122223333"
+        }))
+        .unwrap();
+        let policy = Policy::default();
+        let Verdict::Finding(d) = evaluate(&record, &policy) else {
+            panic!("CreateUser is a finding")
+        };
+        let (mut f, _) = finding(
+            &d,
+            &record,
+            &policy,
+            &Enrichment::default(),
+            &FindingContext::default(),
+        );
+        f.description = String::new();
+        FindingEvent::from_finding(&f)
+    }
+
+    #[test]
+    fn text_from_logs_cannot_break_lines_or_spoof_direction() {
+        let hostile = "evil\u{2028}user\u{000b}x\u{0000}y\u{001b}[31mz\u{202e}gnp.exe\r\nnext";
+        let got = one_line(hostile);
+        assert_eq!(got, "evil user x y [31mz gnp.exe next");
+        assert!(!got
+            .chars()
+            .any(|c| c.is_control() || c == '\u{202e}' || c == '\u{2028}'));
+        assert_eq!(text_block("a\u{0007}b\nc\u{2066}d"), "a b\nc d");
+    }
 }

@@ -222,8 +222,7 @@ impl TicketSink for JiraTicketSink {
 
 /// The issue summary: the finding title, within Jira's 255 characters, on one line.
 fn summary(event: &FindingEvent) -> String {
-    let title = event.finding.title.replace(['\n', '\r'], " ");
-    let mut s = title.trim().to_string();
+    let mut s = content::one_line(&event.finding.title);
     if s.is_empty() {
         s = format!("iamwatch: {} in {}", event.rule_id, event.account_id);
     }
@@ -387,6 +386,19 @@ mod tests {
         assert_eq!(
             sink.issue_url("SEC-1"),
             "https://x.atlassian.net/browse/SEC-1"
+        );
+    }
+
+    #[test]
+    fn the_summary_is_one_safe_line() {
+        let mut event = crate::content::tests::hostile_event();
+        event.finding.title =
+            "IAM user created: a\u{2028}b\u{000b}c\u{0000}d\u{001b}e\u{202e}f".into();
+        assert_eq!(summary(&event), "IAM user created: a b c d e f");
+        event.finding.title = "\u{0007}\u{2029}".into();
+        assert!(
+            summary(&event).starts_with("iamwatch: "),
+            "an empty title is replaced"
         );
     }
 }

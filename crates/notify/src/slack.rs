@@ -78,14 +78,20 @@ fn link(url: &str, label: &str) -> String {
     format!("<{url}|{}>", esc(label).replace('|', "/"))
 }
 
+/// A mrkdwn text object, `verbatim` so that Slack links and mentions nothing by itself (a user
+/// named `@channel` stays text); our own links are written as `<url|label>`.
+fn mrkdwn(text: String) -> Value {
+    json!({"type": "mrkdwn", "text": text, "verbatim": true})
+}
+
 fn mrkdwn_field(name: &str, value: &str) -> Value {
-    json!({"type": "mrkdwn", "text": truncate(&format!("*{name}*\n{value}"), MAX_FIELD)})
+    mrkdwn(truncate(&format!("*{name}*\n{value}"), MAX_FIELD))
 }
 
 /// The webhook payload: Block Kit blocks and the `text` fallback.
 pub(crate) fn message(event: &FindingEvent, ticket: Option<&TicketRef>) -> Value {
     let label = event.label.as_str();
-    let title = event.finding.title.replace(['\n', '\r'], " ");
+    let title = content::one_line(&event.finding.title);
     let header = truncate(&format!("{label} {}: {title}", event.score), MAX_HEADER);
 
     let mut fields = vec![
@@ -110,18 +116,22 @@ pub(crate) fn message(event: &FindingEvent, ticket: Option<&TicketRef>) -> Value
         links.push(format!("*Ticket:* {}", link(&t.url, &t.key)));
     }
 
-    let mut blocks = vec![
-        json!({"type": "header", "text": {"type": "plain_text", "text": header, "emoji": false}}),
-        json!({"type": "section", "text": {"type": "mrkdwn",
-            "text": truncate(&esc(&event.finding.description), MAX_SECTION)}}),
-        json!({"type": "section", "fields": fields}),
-    ];
+    let mut blocks = vec![json!(
+        {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": false}}
+    )];
+    // Slack rejects a section with empty text (invalid_blocks): no description, no section.
+    let description = content::text_block(&event.finding.description);
+    if !description.trim().is_empty() {
+        blocks.push(json!({"type": "section",
+            "text": mrkdwn(truncate(&esc(&description), MAX_SECTION))}));
+    }
+    blocks.push(json!({"type": "section", "fields": fields}));
     if !links.is_empty() {
-        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn",
-            "text": truncate(&links.join("   "), MAX_SECTION)}}));
+        blocks.push(json!({"type": "section",
+            "text": mrkdwn(truncate(&links.join("   "), MAX_SECTION))}));
     }
     blocks.push(json!({"type": "context", "elements": [
-        {"type": "mrkdwn", "text": truncate(&format!("iamwatch finding `{}`", esc(&event.finding_id)), MAX_FIELD)}
+        mrkdwn(truncate(&format!("iamwatch finding `{}`", esc(&content::one_line(&event.finding_id))), MAX_FIELD))
     ]}));
 
     let mut fallback = format!(
@@ -133,7 +143,7 @@ pub(crate) fn message(event: &FindingEvent, ticket: Option<&TicketRef>) -> Value
     if let Some(t) = ticket {
         fallback.push_str(&format!(" ({})", t.key));
     }
-    json!({"text": truncate(&esc(&fallback), MAX_SECTION), "blocks": blocks})
+    json!({"text": truncate(&esc(&content::one_line(&fallback)), MAX_SECTION), "blocks": blocks})
 }
 
 #[cfg(test)]
@@ -159,5 +169,47 @@ mod tests {
         )
         .unwrap_err();
         assert!(!err.to_string().contains("SECRET"), "{err}");
+    }
+
+    fn texts(v: &Value, out: &mut Vec<Value>) {
+        match v {
+            Value::Object(m) => {
+                if m.get("type") == Some(&json!("mrkdwn")) {
+                    out.push(v.clone());
+                }
+                m.values().for_each(|x| texts(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| texts(x, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn hostile_text_is_one_line_verbatim_and_no_section_is_empty() {
+        let msg = message(&crate::content::tests::hostile_event(), None);
+        let header = msg["blocks"][0]["text"]["text"].as_str().unwrap();
+        assert!(
+            !header
+                .chars()
+                .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{202e}'),
+            "{header:?}"
+        );
+        let mut mrkdwn = Vec::new();
+        texts(&msg, &mut mrkdwn);
+        assert!(!mrkdwn.is_empty());
+        for t in &mrkdwn {
+            assert_eq!(t["verbatim"], json!(true), "{t}");
+            assert!(!t["text"].as_str().unwrap().trim().is_empty(), "{t}");
+        }
+        for b in msg["blocks"].as_array().unwrap() {
+            if b["type"] == "section" && b.get("text").is_some() {
+                assert!(
+                    !b["text"]["text"].as_str().unwrap().trim().is_empty(),
+                    "{b}"
+                );
+            }
+        }
+        let fallback = msg["text"].as_str().unwrap();
+        assert!(!fallback.chars().any(|c| c.is_control()), "{fallback:?}");
     }
 }
