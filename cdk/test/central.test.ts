@@ -13,13 +13,13 @@ import {
   statementsOfRole,
   synth,
   tmpDir,
-  iamEventNamesOfRulesJson,
+  forwardedPatternOfRulesJson,
 } from './helpers';
 
 const built = synth();
 const t = built.centralTemplate;
 const json = t.toJSON();
-const eventNames: string[] = iamEventNamesOfRulesJson();
+const forwardedPattern = forwardedPatternOfRulesJson();
 
 const [busId] = onlyResource(t, 'AWS::Events::EventBus', { Name: 'iamwatch' });
 const [findingsBusId] = onlyResource(t, 'AWS::Events::EventBus', { Name: 'iamwatch-findings' });
@@ -48,14 +48,10 @@ describe('central bus', () => {
     assert.deepEqual(s.Resource, getAtt(busId));
   });
 
-  test('the iam-events rule matches exactly the in-scope IAM events of rules.json and feeds the events queue', () => {
+  test('the iam-events rule matches exactly the in-scope events of rules.json and feeds the events queue', () => {
     const [, rule] = onlyResource(t, 'AWS::Events::Rule', { Name: 'iam-events' });
     assert.deepEqual(rule.Properties.EventBusName, { Ref: busId });
-    assert.deepEqual(rule.Properties.EventPattern, {
-      'source': ['aws.iam'],
-      'detail-type': ['AWS API Call via CloudTrail'],
-      'detail': { eventSource: ['iam.amazonaws.com'], eventName: eventNames },
-    });
+    assert.deepEqual(rule.Properties.EventPattern, forwardedPattern);
     assert.equal(rule.Properties.Targets.length, 1);
     assert.deepEqual(rule.Properties.Targets[0].Arn, getAtt(eventsQueueId));
   });

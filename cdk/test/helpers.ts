@@ -129,3 +129,29 @@ export function iamEventNamesOfRulesJson(): string[] {
     .flatMap((r) => [...r.event_names, ...r.resolving_events]);
   return [...new Set<string>(names)].sort();
 }
+
+/**
+ * The pattern both forwarding rules must have, computed here from `lib/rules.json`: per event
+ * source (in the catalog's order) its CloudTrail events of the union of its rules' names; `$or`
+ * over the sources when there is more than one.
+ */
+export function forwardedPatternOfRulesJson(): Record<string, unknown> {
+  const delivery: Record<string, [string, string]> = {
+    'iam.amazonaws.com': ['aws.iam', 'AWS API Call via CloudTrail'],
+    'signin.amazonaws.com': ['aws.signin', 'AWS Console Sign In via CloudTrail'],
+  };
+  const rules: any[] = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'lib', 'rules.json'), 'utf8'));
+  const sources = [...new Set<string>(rules.map((r) => r.event_source))];
+  const branches = sources
+    .map((source) => {
+      const names = rules.filter((r) => r.event_source === source).flatMap((r) => [...r.event_names, ...r.resolving_events]);
+      return { source, names: [...new Set<string>(names)].sort() };
+    })
+    .filter((b) => b.names.length > 0)
+    .map((b) => ({
+      'source': [delivery[b.source][0]],
+      'detail-type': [delivery[b.source][1]],
+      'detail': { eventSource: [b.source], eventName: b.names },
+    }));
+  return branches.length === 1 ? branches[0] : { $or: branches };
+}
