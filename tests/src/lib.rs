@@ -8,9 +8,12 @@
 //! - [`org`]: [`org::TestOrg`], an organization in moto: management account, OUs Prod and
 //!   Sandbox (and Security), member accounts, the central bus, queues and rules of the
 //!   security account.
-//! - [`events`]: CloudTrail-shaped EventBridge envelopes, one per rule (from `events/` when
-//!   the sample exists, built here otherwise).
+//! - [`events`]: CloudTrail-shaped EventBridge envelopes, one per rule, from the rule's sample
+//!   in `events/` (moved into a test account, about a given user and key).
 //! - [`runtime_api`]: a Lambda Runtime API served by the test, to run a compiled bootstrap.
+//!
+//! The HTTP servers here (the proxy, the Runtime API) run on the one test-server helper,
+//! `iamwatch_notify::testing::server::serve`.
 //! - [`sqs`]: SQS messages to the `LambdaEvent<SqsEvent>` a Lambda would get.
 
 pub mod events;

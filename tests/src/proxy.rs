@@ -12,15 +12,13 @@
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
+use iamwatch_notify::testing::server::{bind, serve};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokio::net::TcpListener;
 
 /// What the proxy answers instead of forwarding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,27 +65,19 @@ impl FaultProxy {
     /// Starts the proxy on a free port, forwarding to `upstream` (`http://127.0.0.1:PORT`).
     /// Runs on the current tokio runtime until it ends.
     pub async fn start(upstream: &str) -> std::io::Result<FaultProxy> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let port = listener.local_addr()?.port();
+        let (listener, addr) = bind().await?;
         let state = Arc::new(Mutex::new(State::default()));
         let client: Client<HttpConnector, Full<Bytes>> =
             Client::builder(TokioExecutor::new()).build_http();
         let upstream = upstream.trim_end_matches('/').to_string();
         let st = state.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let (st, client, upstream) = (st.clone(), client.clone(), upstream.clone());
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req| {
-                        handle(st.clone(), client.clone(), upstream.clone(), req)
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
+        serve(listener, move |req| {
+            handle(st.clone(), client.clone(), upstream.clone(), req)
         });
-        Ok(FaultProxy { port, state })
+        Ok(FaultProxy {
+            port: addr.port(),
+            state,
+        })
     }
 
     pub fn endpoint(&self) -> String {

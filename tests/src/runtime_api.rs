@@ -6,13 +6,10 @@
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use iamwatch_notify::testing::server::{bind, serve};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Mutex};
 
 /// What the function answered to one invocation.
@@ -42,8 +39,8 @@ struct Shared {
 impl RuntimeApi {
     /// Serves on a free port of 127.0.0.1 on the current runtime.
     pub async fn start() -> std::io::Result<RuntimeApi> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let port = listener.local_addr()?.port();
+        let (listener, addr) = bind().await?;
+        let port = addr.port();
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let (ans_tx, ans_rx) = mpsc::unbounded_channel();
         let first_poll = Arc::new(std::sync::Mutex::new(None));
@@ -53,17 +50,7 @@ impl RuntimeApi {
             first_poll: first_poll.clone(),
             counter: std::sync::atomic::AtomicU64::new(0),
         });
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req| serve(shared.clone(), req));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-            }
-        });
+        serve(listener, move |req| answer(shared.clone(), req));
         Ok(RuntimeApi {
             port,
             events: ev_tx,
@@ -102,7 +89,7 @@ fn text(status: u16, body: String) -> Response<Full<Bytes>> {
     r
 }
 
-async fn serve(
+async fn answer(
     shared: Arc<Shared>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {

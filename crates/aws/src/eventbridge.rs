@@ -11,13 +11,17 @@ use aws_config::SdkConfig;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use aws_sdk_eventbridge::Client;
 use iamwatch_core::finding_event::{FindingEvent, FINDING_EVENT_DETAIL_TYPE, FINDING_EVENT_SOURCE};
-use iamwatch_core::ports::{FindingPublisher, PortError};
+use iamwatch_core::ports::{backoff, FindingPublisher, PortError};
 use std::time::Duration;
 
 /// Entries per `PutEvents` call (the API's limit).
 pub const MAX_ENTRIES: usize = 10;
 /// Sends of entries EventBridge reported as failed, first send included.
 pub const MAX_SENDS: u32 = 4;
+/// Wait before the second send of failed entries ([`backoff`], doubled for each later one).
+pub const RESEND_BASE_DELAY: Duration = Duration::from_millis(100);
+/// The longest wait between sends.
+pub const RESEND_MAX_DELAY: Duration = Duration::from_millis(6400);
 
 /// Publishes finding events to one bus. Build once per container.
 #[derive(Clone)]
@@ -91,21 +95,11 @@ impl EventBridgePublisher {
                 });
             }
             tracing::warn!(failed = failed.len(), error = %failed[0].1, "sending failed entries again");
-            tokio::time::sleep(backoff(send)).await;
+            tokio::time::sleep(backoff(send, RESEND_BASE_DELAY, RESEND_MAX_DELAY)).await;
             entries = failed.into_iter().map(|(e, _)| e).collect();
         }
         Ok(())
     }
-}
-
-/// Exponential backoff with full jitter: a random wait up to 100 ms * 2^send.
-fn backoff(send: u32) -> Duration {
-    let cap = 100u64 << send.min(6);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos() as u64)
-        .unwrap_or(0);
-    Duration::from_millis(nanos % (cap + 1))
 }
 
 impl FindingPublisher for EventBridgePublisher {

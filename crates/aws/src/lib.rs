@@ -1,11 +1,11 @@
 //! AWS adapters of iamwatch: the implementations of the core's [`iamwatch_core::ports`] that
-//! talk to AWS, and the configuration of the Lambda functions.
+//! talk to AWS, used by the Lambda functions and the CLI (no Lambda runtime concern here: that
+//! is `iamwatch-lambda`).
 //!
 //! # Layout
 //!
-//! - [`config`]: the function configuration, read once from the environment and validated
-//!   (errors name the variable), and the SDK configuration (`AWS_ENDPOINT_URL` honoured, retries
-//!   with exponential backoff and jitter on throttling and 5xx).
+//! - [`config`]: the SDK configuration (`AWS_ENDPOINT_URL` honoured, retries with exponential
+//!   backoff and jitter on throttling and 5xx) and the partition of a region.
 //! - [`accounts`]: [`accounts::AccountClients`], an SDK configuration per member account through
 //!   `sts:AssumeRole` of the member role, with the credentials cached until shortly before
 //!   they expire. The detect and ticket functions share it.
@@ -16,12 +16,18 @@
 //! - [`securityhub`]: [`securityhub::SecurityHubSink`], the core's `FindingSink`:
 //!   `BatchImportFindings` in the finding's account (fallback: the security account), and
 //!   `GetFindings` for the findings a resolving event ends.
+//! - [`writeback`]: [`writeback::SecurityHubWriteBack`], the core's `TicketWriteBack`:
+//!   `BatchUpdateFindings` (workflow NOTIFIED and a note naming the ticket) in the account the
+//!   finding was filed in.
+//! - [`secrets`]: [`secrets::SecretsManager`], the core's `SecretStore`: `GetSecretValue`,
+//!   parsed without the value ever reaching an error.
 //! - [`asff`]: the core's ASFF [`iamwatch_core::Finding`] to and from the SDK's
 //!   `AwsSecurityFinding`.
 //! - [`eventbridge`]: [`eventbridge::EventBridgePublisher`], the core's `FindingPublisher`.
 //! - [`error`]: SDK errors to the core's `PortError`, with `retryable` set for throttling,
 //!   5xx, timeouts and connection failures.
-//! - `testing` (feature `testing`): `Memory*` doubles of the ports for handler tests.
+//! - `testing` (feature `test-support`): `Memory*` doubles of the ports for handler tests, and
+//!   sample CloudTrail records.
 
 pub mod accounts;
 pub mod asff;
@@ -30,14 +36,16 @@ pub mod config;
 pub mod enrich;
 pub mod error;
 pub mod eventbridge;
-pub mod logging;
 pub mod org;
+pub mod secrets;
 pub mod securityhub;
-#[cfg(any(test, feature = "testing"))]
+#[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+pub mod writeback;
 
 pub use accounts::AccountClients;
-pub use config::{Config, ConfigError};
 pub use enrich::AwsEnricher;
 pub use eventbridge::EventBridgePublisher;
+pub use secrets::SecretsManager;
 pub use securityhub::SecurityHubSink;
+pub use writeback::SecurityHubWriteBack;

@@ -10,7 +10,9 @@
 //! account's, `ProductFields."iamwatch/FiledIn"` names it, and the `Id` keeps the member
 //! account so the finding stays the same finding. Throttling and 5xx are retried by the SDK with
 //! exponential backoff and jitter ([`crate::config::load_sdk_config`]); what still fails is
-//! reported per finding id, `retryable` set as for the call.
+//! reported per finding id, `retryable` set as for the call. The report's filed findings are
+//! the findings as filed (a fallback one with the security account's fields), so the finding
+//! events carry them in that form (the ticket function writes back by `Id` and `ProductArn`).
 //!
 //! # Archiving
 //!
@@ -29,22 +31,12 @@ use aws_sdk_securityhub::Client;
 use iamwatch_core::finding::{fields, Finding, RecordState};
 use iamwatch_core::ports::{FileReport, FindingSink, PortError};
 use iamwatch_core::resolve::Resolution;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, HashSet};
 
 /// Findings per `BatchImportFindings` call (the API's limit).
 pub const MAX_BATCH: usize = 100;
 /// Pages of `GetFindings` read per account when looking for the findings a resolution ends.
 pub const MAX_PAGES: usize = 50;
-
-/// How a sink filed a finding: the core's [`FileReport`] names ids only, but a finding filed
-/// in the security account as a fallback has another `AwsAccountId`, `ProductArn` and
-/// `iamwatch/FiledIn`, and the finding event must carry the finding as filed (the ticket
-/// function writes back on it by `Id` and `ProductArn`).
-pub trait FiledForm {
-    /// `f` as it was last filed by this sink (`f` itself unless it was moved).
-    fn filed_form(&self, f: &Finding) -> Finding;
-}
 
 /// Files findings in Security Hub. Build once per container.
 #[derive(Clone)]
@@ -52,15 +44,6 @@ pub struct SecurityHubSink {
     accounts: AccountClients,
     region: String,
     partition: String,
-    /// Findings filed in the security account as a fallback, by id, until asked for.
-    moved: Arc<Mutex<HashMap<String, Finding>>>,
-}
-
-impl FiledForm for SecurityHubSink {
-    fn filed_form(&self, f: &Finding) -> Finding {
-        let mut moved = self.moved.lock().unwrap_or_else(|p| p.into_inner());
-        moved.remove(&f.id).unwrap_or_else(|| f.clone())
-    }
 }
 
 impl SecurityHubSink {
@@ -75,7 +58,6 @@ impl SecurityHubSink {
             accounts,
             region: region.into(),
             partition: partition.into(),
-            moved: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -145,7 +127,7 @@ impl SecurityHubSink {
         Ok(out)
     }
 
-    /// Imports findings under `sdk`, [`MAX_BATCH`] a call. Returns the ids filed, and the
+    /// Imports findings under `sdk`, [`MAX_BATCH`] a call. Returns the findings filed, and the
     /// failures: per finding, or for a whole call that failed.
     async fn import(&self, sdk: &SdkConfig, account: &str, findings: &[Finding]) -> FileReport {
         let client = Client::new(sdk);
@@ -176,12 +158,9 @@ impl SecurityHubSink {
                             },
                         ));
                     }
-                    report.filed.extend(
-                        chunk
-                            .iter()
-                            .filter(|f| !failed.contains(&f.id))
-                            .map(|f| f.id.clone()),
-                    );
+                    report
+                        .filed
+                        .extend(chunk.iter().filter(|f| !failed.contains(&f.id)).cloned());
                 }
                 Err(e) => {
                     let err = port_error(operation, &e);
@@ -246,12 +225,6 @@ impl SecurityHubSink {
             );
         }
         let fallback = self.import(self.accounts.base(), &security, &moved).await;
-        {
-            let mut m = self.moved.lock().unwrap_or_else(|p| p.into_inner());
-            for f in moved.into_iter().filter(|f| fallback.filed.contains(&f.id)) {
-                m.insert(f.id.clone(), f);
-            }
-        }
         report.filed.extend(fallback.filed);
         report.failed.extend(fallback.failed);
         report

@@ -1,7 +1,8 @@
 //! The narrow capabilities the pipeline needs from the outside world. Adapters implement them
-//! (`iamwatch-aws`: Organizations/IAM, Security Hub, EventBridge; `iamwatch-notify`: Jira,
-//! Slack); tests use the `Memory*` doubles in each adapter crate's test support. The core never
-//! calls them itself: the Lambda handlers drive them.
+//! (`iamwatch-aws`: Organizations/IAM, Security Hub (filing and the ticket write-back),
+//! EventBridge, Secrets Manager; `iamwatch-notify`: Jira, Slack); tests use the `Memory*`
+//! doubles in each adapter crate's test support (feature `test-support`). The core never calls
+//! them itself: the Lambda handlers drive them.
 //!
 //! # Contract
 //!
@@ -11,13 +12,16 @@
 //!   non-retryable error (access denied, validation) must not be retried in a loop.
 //! - Calls are idempotent where the design needs it: filing a finding with an id that exists
 //!   updates it; opening a ticket for a finding that already has one comments on it instead.
+//! - An adapter that retries a call itself waits [`backoff`] between tries.
 
 use crate::enrich::Enrichment;
 use crate::finding::Finding;
 use crate::finding_event::FindingEvent;
 use crate::record::CloudTrailRecord;
 use crate::resolve::Resolution;
+use serde::de::DeserializeOwned;
 use std::future::Future;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A failed call to an adapter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,10 +46,12 @@ pub trait Enricher: Send + Sync {
 }
 
 /// The outcome of filing a batch of findings.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct FileReport {
-    /// Ids filed (created or updated).
-    pub filed: Vec<String>,
+    /// The findings filed (created or updated), as filed: a sink that files a finding
+    /// elsewhere than asked (Security Hub's fallback to the security account) returns it with
+    /// the account, product ARN and fields it was filed under.
+    pub filed: Vec<Finding>,
     /// Ids that failed, with the reason and whether a retry may help.
     pub failed: Vec<(String, PortError)>,
 }
@@ -80,6 +86,29 @@ pub struct TicketRef {
     pub created: bool,
 }
 
+/// Records on a finding that a ticket was opened for it (Security Hub's workflow status and
+/// note).
+pub trait TicketWriteBack: Send + Sync {
+    /// Marks `finding` (as filed: its `Id` and `ProductArn`) as notified with `ticket`.
+    /// Idempotent: writing the same ticket twice leaves the finding as after the first.
+    fn write_back(
+        &self,
+        finding: &Finding,
+        ticket: &TicketRef,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// Reads secrets (Secrets Manager): the notifiers' credentials.
+pub trait SecretStore: Send + Sync {
+    /// The secret `id` parsed as JSON of type `T`. `form` describes the expected JSON for the
+    /// error message; the secret's value never appears in an error.
+    fn json<T: DeserializeOwned + Send>(
+        &self,
+        id: &str,
+        form: &str,
+    ) -> impl Future<Output = Result<T, PortError>> + Send;
+}
+
 /// Opens tickets (Jira).
 pub trait TicketSink: Send + Sync {
     /// Opens a ticket for the finding, or comments on the one that exists for it.
@@ -96,4 +125,40 @@ pub trait Notifier: Send + Sync {
         event: &FindingEvent,
         ticket: Option<&TicketRef>,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// The wait before try `attempt + 1` (`attempt` counts from 1) of a call an adapter retries:
+/// `base` doubled per earlier try, plus jitter of up to a quarter of it, never more than `max`.
+pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
+    let exp = base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)));
+    let capped = exp.min(max);
+    let quarter = capped.as_nanos() as u64 / 4;
+    let jitter = if quarter == 0 {
+        0
+    } else {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos() as u64)
+            .unwrap_or(0);
+        nanos % quarter
+    };
+    (capped + Duration::from_nanos(jitter)).min(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let (base, max) = (Duration::from_millis(100), Duration::from_millis(300));
+        let first = backoff(1, base, max);
+        assert!(first >= Duration::from_millis(100) && first <= Duration::from_millis(125));
+        let second = backoff(2, base, max);
+        assert!(second >= Duration::from_millis(200) && second <= Duration::from_millis(250));
+        assert_eq!(backoff(3, base, max), max);
+        assert_eq!(backoff(30, base, max), max);
+        assert_eq!(backoff(1, Duration::ZERO, max), Duration::ZERO);
+    }
 }

@@ -8,7 +8,7 @@
 
 use iamwatch_core::ports::PortError;
 use reqwest::{RequestBuilder, StatusCode};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// How a request is retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,23 +38,9 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// The backoff before attempt `attempt + 1` (`attempt` counts from 1), with jitter of up
-    /// to a quarter of it, capped at `max_delay`.
+    /// to a quarter of it, capped at `max_delay` ([`iamwatch_core::ports::backoff`]).
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)));
-        let capped = exp.min(self.max_delay);
-        let quarter = capped.as_nanos() as u64 / 4;
-        let jitter = if quarter == 0 {
-            0
-        } else {
-            let nanos = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.subsec_nanos() as u64)
-                .unwrap_or(0);
-            nanos % quarter
-        };
-        (capped + Duration::from_nanos(jitter)).min(self.max_delay)
+        iamwatch_core::ports::backoff(attempt, self.base_delay, self.max_delay)
     }
 }
 

@@ -12,8 +12,9 @@
 //! - [`slack`]: [`SlackNotifier`], a [`Notifier`] posting Block Kit to an incoming webhook.
 //! - [`secret`]: the credential types, whose `Debug` redacts the secrets.
 //! - [`http`]: one request with a timeout and retries ([`RetryPolicy`]).
-//! - `testing` (feature `test-support`): `Memory*` doubles of the ports, a recording HTTP test
-//!   server, fake Jira and Slack servers, and a sample finding event.
+//! - `testing` (feature `test-support`), by what it fakes: the HTTP test server of the tests
+//!   (`testing::server`), Jira and Slack on it, `Memory*` doubles of the ports, and a sample
+//!   finding event.
 //!
 //! [`PortError`]: iamwatch_core::ports::PortError
 //! [`TicketSink`]: iamwatch_core::ports::TicketSink

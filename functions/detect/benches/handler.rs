@@ -3,38 +3,27 @@
 
 use aws_lambda_events::event::sqs::SqsMessage;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use iamwatch_aws::testing::{MemoryEnricher, MemoryFindingSink, MemoryPublisher};
+use iamwatch_aws::testing::{records, MemoryEnricher, MemoryFindingSink, MemoryPublisher};
 use iamwatch_core::{FindingContext, Policy};
 use iamwatch_detect::{process_batch, Detector};
+use iamwatch_lambda::testing::message;
 use serde_json::json;
 
 fn batch(n: usize) -> Vec<SqsMessage> {
+    const ACCOUNT: &str = "111122223333";
     (0..n)
         .map(|i| {
-            let body = json!({
-                "version": "0", "id": format!("env-{i}"),
-                "detail-type": "AWS API Call via CloudTrail", "source": "aws.iam",
-                "account": "111122223333", "time": "2026-11-02T12:00:00Z", "region": "us-east-1",
-                "resources": [],
-                "detail": {
-                    "eventVersion": "1.09", "eventTime": "2026-11-02T12:00:00Z",
-                    "eventSource": "iam.amazonaws.com", "eventName": "CreateAccessKey",
-                    "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.23",
-                    "userAgent": "aws-cli/2.22.0",
-                    "userIdentity": {"type": "IAMUser", "userName": "it-admin", "accountId": "111122223333",
-                        "arn": "arn:aws:iam::111122223333:user/it-admin", "principalId": "AIDAX",
-                        "sessionContext": {"attributes": {"mfaAuthenticated": "false"}}},
-                    "requestParameters": {"userName": format!("svc-{i}")},
-                    "responseElements": {"accessKey": {"userName": format!("svc-{i}"),
-                        "accessKeyId": format!("AKIAEXAMPLE{i:09}"), "status": "Active"}},
-                    "eventID": format!("evt-{i}"), "eventType": "AwsApiCall",
-                    "recipientAccountId": "111122223333"
-                }
-            });
-            let mut m = SqsMessage::default();
-            m.message_id = Some(format!("m-{i}"));
-            m.body = Some(body.to_string());
-            m
+            let user = format!("svc-{i}");
+            let detail = records::record(
+                ACCOUNT,
+                &format!("evt-{i}"),
+                "CreateAccessKey",
+                records::iam_user(ACCOUNT, "it-admin"),
+                json!({"userName": user}),
+                json!({"accessKey": {"userName": user,
+                    "accessKeyId": format!("AKIAEXAMPLE{i:09}"), "status": "Active"}}),
+            );
+            message(&format!("m-{i}"), &records::envelope(detail).to_string())
         })
         .collect()
 }

@@ -14,21 +14,25 @@
 //!    ARCHIVED`) and published.
 //!
 //! A failure (filing, publishing, finding what a resolution ends) fails only that message, so
-//! SQS redelivers it alone (`ReportBatchItemFailures`); findings have deterministic ids, so a
-//! redelivery updates the same finding. CloudWatch EMF metrics of the batch are printed as
-//! JSON lines ([`Metrics::emf_lines`]).
+//! SQS redelivers it alone (`ReportBatchItemFailures`, through [`iamwatch_lambda::batch`]);
+//! findings have deterministic ids, so a redelivery updates the same finding. CloudWatch EMF
+//! metrics of the batch are printed as JSON lines ([`Metrics::emf_lines`]).
+//!
+//! [`config`] is the function's environment.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use iamwatch_aws::securityhub::FiledForm;
+pub mod config;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use iamwatch_core::engine::finding;
 use iamwatch_core::finding::Finding;
 use iamwatch_core::finding_event::FindingEvent;
 use iamwatch_core::ports::{Enricher, FindingPublisher, FindingSink, PortError};
 use iamwatch_core::record::{Envelope, EnvelopeRejection};
 use iamwatch_core::{evaluate, FindingContext, Label, Policy, Verdict};
+use iamwatch_lambda::batch::{self, BatchOptions, Disposition};
+use iamwatch_lambda::{deadline, emf};
 use lambda_runtime::LambdaEvent;
-use std::collections::{BTreeMap, HashSet};
-use tracing::Instrument;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What the handler needs, built once per container.
 pub struct Detector<E, S, P> {
@@ -67,29 +71,12 @@ impl Metrics {
     /// The EMF documents of the batch: one with the counters (dimension `Function`), one per
     /// label with findings (dimensions `Function`, `Label`).
     pub fn emf_lines(&self, timestamp_ms: u64) -> Vec<String> {
-        let doc = |dims: &[&str], metrics: Vec<(&str, u64)>, extra: Vec<(&str, &str)>| {
-            let mut v = serde_json::json!({
-                "_aws": {
-                    "Timestamp": timestamp_ms,
-                    "CloudWatchMetrics": [{
-                        "Namespace": METRICS_NAMESPACE,
-                        "Dimensions": [dims],
-                        "Metrics": metrics.iter().map(|(n, _)| serde_json::json!({"Name": n, "Unit": "Count"})).collect::<Vec<_>>(),
-                    }]
-                },
-                "Function": "detect",
-            });
-            for (name, value) in metrics {
-                v[name] = value.into();
-            }
-            for (k, val) in extra {
-                v[k] = val.into();
-            }
-            v.to_string()
-        };
-        let mut lines = vec![doc(
-            &["Function"],
-            vec![
+        let function = [("Function", "detect")];
+        let mut lines = vec![emf::document(
+            METRICS_NAMESPACE,
+            timestamp_ms,
+            &function,
+            &[
                 ("Events", self.events),
                 ("Findings", self.findings.values().sum()),
                 ("Archived", self.archived),
@@ -99,13 +86,13 @@ impl Metrics {
                 ("Duplicates", self.duplicates),
                 ("FailedMessages", self.failed),
             ],
-            vec![],
         )];
         for (label, n) in &self.findings {
-            lines.push(doc(
-                &["Function", "Label"],
-                vec![("Findings", *n)],
-                vec![("Label", label.as_str())],
+            lines.push(emf::document(
+                METRICS_NAMESPACE,
+                timestamp_ms,
+                &[("Function", "detect"), ("Label", label.as_str())],
+                &[("Findings", *n)],
             ));
         }
         lines
@@ -139,19 +126,20 @@ pub async fn handler<E, S, P>(
 ) -> Result<SqsBatchResponse, lambda_runtime::Error>
 where
     E: Enricher,
-    S: FindingSink + FiledForm,
+    S: FindingSink,
     P: FindingPublisher,
 {
     let (response, metrics) = process_batch(d, &event.payload.records).await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|t| t.as_millis() as u64)
-        .unwrap_or(0);
-    for line in metrics.emf_lines(now) {
-        println!("{line}");
-    }
+    emf::print(&metrics.emf_lines(deadline::now_ms()));
     Ok(response)
 }
+
+/// How the detect function works through a batch: every message runs to completion (a
+/// message takes a few AWS calls; the function's timeout leaves room for a full batch).
+pub const BATCH: BatchOptions = BatchOptions {
+    operation: "detect",
+    deadline: None,
+};
 
 /// Processes the messages in order; returns the batch response and the metrics.
 pub async fn process_batch<E, S, P>(
@@ -160,40 +148,36 @@ pub async fn process_batch<E, S, P>(
 ) -> (SqsBatchResponse, Metrics)
 where
     E: Enricher,
-    S: FindingSink + FiledForm,
+    S: FindingSink,
     P: FindingPublisher,
 {
     let mut metrics = Metrics::default();
     let mut seen = HashSet::new();
-    let mut response = SqsBatchResponse::default();
-    for (i, m) in messages.iter().enumerate() {
-        let message_id = m
-            .message_id
-            .clone()
-            .unwrap_or_else(|| format!("(no message id, #{i})"));
-        let span = tracing::info_span!(
+    let span = |message_id: &str| {
+        tracing::info_span!(
             "message",
             message_id = %message_id,
             event_id = tracing::field::Empty,
             event_name = tracing::field::Empty,
             account = tracing::field::Empty,
-        );
-        let outcome = process_message(d, m, &mut seen, &mut metrics)
-            .instrument(span.clone())
-            .await;
+        )
+    };
+    let response = batch::process(messages, 0, &BATCH, span, async |m: &SqsMessage| {
+        let outcome = process_message(d, m, &mut seen, &mut metrics).await;
         metrics.events += 1;
-        let _enter = span.enter();
         match &outcome {
             Outcome::Failed { reason, retryable } => {
                 metrics.failed += 1;
                 tracing::error!(error = %reason, retryable, "message failed");
-                let mut f = BatchItemFailure::default();
-                f.item_identifier = message_id;
-                response.batch_item_failures.push(f);
+                Disposition::Failed
             }
-            other => tracing::info!(outcome = ?other, "message done"),
+            other => {
+                tracing::info!(outcome = ?other, "message done");
+                Disposition::Done
+            }
         }
-    }
+    })
+    .await;
     (response, metrics)
 }
 
@@ -213,7 +197,7 @@ pub async fn process_message<E, S, P>(
 ) -> Outcome
 where
     E: Enricher,
-    S: FindingSink + FiledForm,
+    S: FindingSink,
     P: FindingPublisher,
 {
     let span = tracing::Span::current();
@@ -298,15 +282,16 @@ where
     }
 }
 
-/// Files the findings, then publishes their events (in the form they were filed). The first
-/// failure is returned; a retry files again (same ids: an update) and publishes again.
+/// Files the findings, then publishes their events (in the form they were filed, in the
+/// order given). The first failure is returned; a retry files again (same ids: an update) and
+/// publishes again.
 async fn file_and_publish<E, S, P>(
     d: &Detector<E, S, P>,
     findings: &[Finding],
 ) -> Result<Vec<String>, PortError>
 where
     E: Enricher,
-    S: FindingSink + FiledForm,
+    S: FindingSink,
     P: FindingPublisher,
 {
     let report = d.sink.file(findings).await;
@@ -317,10 +302,11 @@ where
             retryable: report.failed.iter().all(|(_, e)| e.retryable),
         });
     }
+    let filed: HashMap<&str, &Finding> = report.filed.iter().map(|f| (f.id.as_str(), f)).collect();
     let events: Vec<FindingEvent> = findings
         .iter()
-        .map(|f| FindingEvent::from_finding(&d.sink.filed_form(f)))
+        .map(|f| FindingEvent::from_finding(filed.get(f.id.as_str()).copied().unwrap_or(f)))
         .collect();
     d.publisher.publish(&events).await?;
-    Ok(report.filed)
+    Ok(report.filed.into_iter().map(|f| f.id).collect())
 }

@@ -5,8 +5,9 @@
 #![recursion_limit = "256"]
 
 use aws_config::SdkConfig;
-use iamwatch_aws::config::{load_sdk_config, Config};
+use iamwatch_aws::config::load_sdk_config;
 use iamwatch_aws::{AccountClients, AwsEnricher, EventBridgePublisher, SecurityHubSink};
+use iamwatch_detect::config::Config;
 use iamwatch_detect::{handler, Detector};
 use lambda_runtime::{service_fn, LambdaEvent};
 
@@ -29,7 +30,7 @@ fn detector(
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    iamwatch_aws::logging::init_lambda_json();
+    iamwatch_lambda::logging::init_json();
     let cfg = Config::from_env().map_err(|e| {
         tracing::error!(error = %e, "configuration");
         e

@@ -1,10 +1,13 @@
 //! The detect handler with the Memory doubles: every branch of the per-message pipeline.
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use iamwatch_aws::testing::{port_error, MemoryEnricher, MemoryFindingSink, MemoryPublisher};
+use aws_lambda_events::event::sqs::SqsEvent;
+use iamwatch_aws::testing::{
+    port_error, records, MemoryEnricher, MemoryFindingSink, MemoryPublisher,
+};
 use iamwatch_core::finding::{fields, RecordState};
 use iamwatch_core::{FindingContext, Label, Policy};
 use iamwatch_detect::{handler, process_batch, Detector, Metrics};
+use iamwatch_lambda::testing::{failed_ids, message};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 
@@ -21,34 +24,15 @@ fn detector(policy: Policy) -> Detector<MemoryEnricher, MemoryFindingSink, Memor
 }
 
 fn envelope(event_id: &str, event_name: &str, params: Value) -> Value {
-    json!({
-        "version": "0", "id": format!("env-{event_id}"),
-        "detail-type": "AWS API Call via CloudTrail", "source": "aws.iam",
-        "account": ACCOUNT, "time": "2026-11-02T12:00:00Z", "region": "us-east-1", "resources": [],
-        "detail": {
-            "eventVersion": "1.09", "eventTime": "2026-11-02T12:00:00Z",
-            "eventSource": "iam.amazonaws.com", "eventName": event_name, "awsRegion": "us-east-1",
-            "sourceIPAddress": "198.51.100.23",
-            "userIdentity": {"type": "IAMUser", "userName": "it-admin", "accountId": ACCOUNT,
-                "arn": format!("arn:aws:iam::{ACCOUNT}:user/it-admin"), "principalId": "AIDAX"},
-            "requestParameters": params, "responseElements": null,
-            "eventID": event_id, "eventType": "AwsApiCall", "recipientAccountId": ACCOUNT
-        }
-    })
-}
-
-fn msg(id: &str, body: &str) -> SqsMessage {
-    let mut m = SqsMessage::default();
-    m.message_id = Some(id.to_string());
-    m.body = Some(body.to_string());
-    m
-}
-
-fn failed_ids(r: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> {
-    r.batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect()
+    let admin = records::iam_user(ACCOUNT, "it-admin");
+    records::envelope(records::record(
+        ACCOUNT,
+        event_id,
+        event_name,
+        admin,
+        params,
+        Value::Null,
+    ))
 }
 
 #[tokio::test]
@@ -56,7 +40,7 @@ async fn finding_is_enriched_filed_and_published() {
     let d = detector(Policy::default());
     let body = envelope("e1", "CreateUser", json!({"userName": "mallory"})).to_string();
     let mut event = SqsEvent::default();
-    event.records.push(msg("m1", &body));
+    event.records.push(message("m1", &body));
     let resp = handler(&d, LambdaEvent::new(event, Context::default()))
         .await
         .unwrap();
@@ -96,13 +80,13 @@ async fn malformed_and_forged_messages_fail_alone() {
     out_of_scope["source"] = json!("aws.ec2");
     out_of_scope["detail"]["eventSource"] = json!("ec2.amazonaws.com");
     let batch = vec![
-        msg("ok-1", &good(1)),
-        msg("malformed", "{not json"),
-        msg("ok-2", &good(2)),
-        msg("forged", &forged.to_string()),
-        msg("wrong-source", &wrong_source.to_string()),
-        msg("out-of-scope", &out_of_scope.to_string()),
-        msg("ok-3", &good(3)),
+        message("ok-1", &good(1)),
+        message("malformed", "{not json"),
+        message("ok-2", &good(2)),
+        message("forged", &forged.to_string()),
+        message("wrong-source", &wrong_source.to_string()),
+        message("out-of-scope", &out_of_scope.to_string()),
+        message("ok-3", &good(3)),
     ];
     let (resp, m) = process_batch(&d, &batch).await;
     assert_eq!(
@@ -120,14 +104,18 @@ async fn malformed_and_forged_messages_fail_alone() {
 async fn same_event_three_times_in_a_batch_is_filed_once() {
     let d = detector(Policy::default());
     let body = envelope("dup", "CreateUser", json!({"userName": "eve"})).to_string();
-    let batch = vec![msg("a", &body), msg("b", &body), msg("c", &body)];
+    let batch = vec![
+        message("a", &body),
+        message("b", &body),
+        message("c", &body),
+    ];
     let (resp, m) = process_batch(&d, &batch).await;
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(m.duplicates, 2);
     assert_eq!(*d.sink.file_calls.lock().unwrap(), 1);
     assert_eq!(d.publisher.published().len(), 1);
     // Redelivered in a later batch: the same id, updated in place.
-    let (resp, _) = process_batch(&d, &[msg("d", &body)]).await;
+    let (resp, _) = process_batch(&d, &[message("d", &body)]).await;
     assert!(resp.batch_item_failures.is_empty());
     assert_eq!(d.sink.all().len(), 1);
 }
@@ -140,7 +128,11 @@ async fn resolving_event_archives_the_finding_it_ends() {
     let delete = envelope("d1", "DeleteUser", json!({"userName": "temp"})).to_string();
     let (resp, m) = process_batch(
         &d,
-        &[msg("1", &create), msg("2", &other), msg("3", &delete)],
+        &[
+            message("1", &create),
+            message("2", &other),
+            message("3", &delete),
+        ],
     )
     .await;
     assert!(resp.batch_item_failures.is_empty());
@@ -172,11 +164,11 @@ async fn failures_fail_only_their_message() {
         port_error("securityhub:BatchImportFindings", true),
     );
     let batch = vec![
-        msg(
+        message(
             "ok",
             &envelope("e1", "CreateUser", json!({"userName": "ok"})).to_string(),
         ),
-        msg(
+        message(
             "bad",
             &envelope("e2", "CreateUser", json!({"userName": "bad"})).to_string(),
         ),
@@ -198,7 +190,7 @@ async fn failures_fail_only_their_message() {
     // A resolution whose lookup fails is retried too.
     *d.sink.fail_lookup.lock().unwrap() = Some(port_error("securityhub:GetFindings", true));
     let del = envelope("d9", "DeleteUser", json!({"userName": "ok"})).to_string();
-    let (resp, _) = process_batch(&d, &[msg("del", &del)]).await;
+    let (resp, _) = process_batch(&d, &[message("del", &del)]).await;
     assert_eq!(failed_ids(&resp), vec!["del"]);
 }
 
@@ -217,8 +209,8 @@ async fn suppressed_and_partially_enriched_events_are_counted() {
     let (resp, m) = process_batch(
         &d,
         &[
-            msg("s", &suppressed),
-            msg("u", &unknown_account.to_string()),
+            message("s", &suppressed),
+            message("u", &unknown_account.to_string()),
         ],
     )
     .await;

@@ -1,8 +1,6 @@
 //! The ticket function's configuration, read once from the environment (`docs/ticketing.md`).
 
-use iamwatch_aws::config::DEFAULT_MEMBER_ROLE;
-use iamwatch_aws::ConfigError;
-use iamwatch_core::Policy;
+use iamwatch_lambda::env::{load_policy, ConfigError, Env};
 use iamwatch_notify::JiraConfig;
 use std::path::PathBuf;
 
@@ -35,39 +33,27 @@ pub struct TicketConfig {
 
 impl TicketConfig {
     pub fn from_env() -> Result<TicketConfig, ConfigError> {
-        TicketConfig::from_lookup(|name| std::env::var(name).ok())
+        TicketConfig::read(&Env::process())
     }
 
     /// Reads the configuration through `lookup`; an empty value counts as unset.
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<TicketConfig, ConfigError> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let jira = match get("IAMWATCH_JIRA_BASE_URL") {
-            Some(base_url) => {
-                if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-                    return Err(ConfigError::Invalid {
-                        name: "IAMWATCH_JIRA_BASE_URL",
-                        problem: format!("{base_url:?} is not an http(s) URL"),
-                    });
-                }
-                Some(JiraSettings {
-                    base_url,
-                    project: get("IAMWATCH_JIRA_PROJECT")
-                        .ok_or(ConfigError::Missing("IAMWATCH_JIRA_PROJECT"))?,
-                    secret_arn: get("IAMWATCH_JIRA_SECRET_ARN")
-                        .ok_or(ConfigError::Missing("IAMWATCH_JIRA_SECRET_ARN"))?,
-                    issue_type: get("IAMWATCH_JIRA_ISSUE_TYPE")
-                        .unwrap_or_else(|| JiraConfig::DEFAULT_ISSUE_TYPE.to_string()),
-                })
-            }
+        TicketConfig::read(&Env::new(lookup))
+    }
+
+    fn read<L: Fn(&str) -> Option<String>>(env: &Env<L>) -> Result<TicketConfig, ConfigError> {
+        let jira = match env.get("IAMWATCH_JIRA_BASE_URL") {
+            Some(base_url) => Some(JiraSettings {
+                base_url: env.url("IAMWATCH_JIRA_BASE_URL", base_url)?,
+                project: env.required("IAMWATCH_JIRA_PROJECT")?,
+                secret_arn: env.required("IAMWATCH_JIRA_SECRET_ARN")?,
+                issue_type: env.or("IAMWATCH_JIRA_ISSUE_TYPE", JiraConfig::DEFAULT_ISSUE_TYPE),
+            }),
             None => {
                 for name in ["IAMWATCH_JIRA_PROJECT", "IAMWATCH_JIRA_SECRET_ARN"] {
-                    if get(name).is_some() {
+                    if env.get(name).is_some() {
                         return Err(ConfigError::Invalid {
                             name,
                             problem: "is set but IAMWATCH_JIRA_BASE_URL is not".to_string(),
@@ -77,40 +63,19 @@ impl TicketConfig {
                 None
             }
         };
-        let member_role =
-            get("IAMWATCH_MEMBER_ROLE").unwrap_or_else(|| DEFAULT_MEMBER_ROLE.to_string());
-        if member_role.contains(':') || member_role.contains('/') {
-            return Err(ConfigError::Invalid {
-                name: "IAMWATCH_MEMBER_ROLE",
-                problem: format!("{member_role:?} must be a role name, not an ARN or path"),
-            });
-        }
         Ok(TicketConfig {
             jira,
-            slack_secret_arn: get("IAMWATCH_SLACK_SECRET_ARN"),
-            member_role,
-            policy_file: get("IAMWATCH_POLICY_FILE").map(PathBuf::from),
+            slack_secret_arn: env.get("IAMWATCH_SLACK_SECRET_ARN"),
+            member_role: env.member_role()?,
+            policy_file: env.policy_file(),
         })
     }
 
     /// The lowest score that gets a ticket: that of the policy's `ticket_min_severity`.
     pub fn min_score(&self) -> Result<u8, ConfigError> {
-        let policy = match &self.policy_file {
-            None => Policy::default(),
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
-                    name: "IAMWATCH_POLICY_FILE",
-                    problem: format!("{}: {e}", path.display()),
-                })?;
-                Policy::from_toml(&text, &path.display().to_string()).map_err(|e| {
-                    ConfigError::Invalid {
-                        name: "IAMWATCH_POLICY_FILE",
-                        problem: e.to_string(),
-                    }
-                })?
-            }
-        };
-        Ok(policy.ticket_min_severity.min_score())
+        Ok(load_policy(self.policy_file.as_deref())?
+            .ticket_min_severity
+            .min_score())
     }
 }
 

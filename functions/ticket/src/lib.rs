@@ -21,29 +21,29 @@
 //! (comment, not a second issue), so a Jira outage delays the Slack message but never sends it
 //! twice. A Slack failure fails the message too; its redelivery comments on the issue and posts.
 //!
-//! A message is started only while [`Ticketer::message_budget`] of the invocation's time is
-//! left, and cut off [`DEADLINE_MARGIN`] before the deadline; the rest are failed unprocessed,
-//! so a Lambda timeout never redelivers a whole batch whose first messages were already posted
-//! to Slack.
+//! The batch loop is [`iamwatch_lambda::batch`]: a message is started only while
+//! [`Ticketer::message_budget`] of the invocation's time is left, and cut off
+//! [`DEADLINE_MARGIN`] before the deadline; the rest are failed unprocessed, so a Lambda timeout
+//! never redelivers a whole batch whose first messages were already posted to Slack.
 //!
 //! FIFO order is kept per message group: once a message of a group fails, the later messages of
 //! that group in the batch are failed unprocessed (the Lambda contract for FIFO sources); other
 //! groups go on.
+//!
+//! The write-back adapter is `iamwatch_aws::SecurityHubWriteBack`, the secrets come through
+//! `iamwatch_aws::SecretsManager` ([`secrets`]).
 
 pub mod config;
 pub mod secrets;
-pub mod writeback;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use iamwatch_core::finding::RecordState;
 use iamwatch_core::finding_event::{FindingEvent, FINDING_EVENT_DETAIL_TYPE, FINDING_EVENT_SOURCE};
-use iamwatch_core::ports::{Notifier, PortError, TicketRef, TicketSink};
+use iamwatch_core::ports::{Notifier, PortError, TicketRef, TicketSink, TicketWriteBack};
+use iamwatch_lambda::batch::{self, BatchOptions, DeadlineBudget, Disposition};
 use lambda_runtime::LambdaEvent;
 use serde::Deserialize;
-use std::collections::HashSet;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tracing::Instrument;
-use writeback::TicketWriteBack;
+use std::time::Duration;
 
 /// What the handler needs, built once per container. `None` turns a step off.
 pub struct Ticketer<T, N, W> {
@@ -75,19 +75,6 @@ pub fn lambda_retry_policy() -> iamwatch_notify::RetryPolicy {
         max_delay: Duration::from_secs(5),
         timeout: Duration::from_secs(5),
     }
-}
-
-/// Time left before `deadline_ms` (epoch milliseconds); `None` when there is no deadline
-/// (0, as in a `Context::default()` of tests).
-fn time_left(deadline_ms: u64) -> Option<Duration> {
-    if deadline_ms == 0 {
-        return None;
-    }
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    Some(Duration::from_millis(deadline_ms.saturating_sub(now)))
 }
 
 /// What became of one message.
@@ -175,88 +162,56 @@ impl<T: TicketSink, N: Notifier, W: TicketWriteBack> Ticketer<T, N, W> {
     }
 }
 
-fn group_of(m: &SqsMessage) -> Option<&str> {
-    m.attributes.get("MessageGroupId").map(String::as_str)
-}
-
 /// The Lambda handler: one SQS batch, per-message failures reported.
 pub async fn handler<T: TicketSink, N: Notifier, W: TicketWriteBack>(
     ticketer: &Ticketer<T, N, W>,
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, lambda_runtime::Error> {
-    let mut response = SqsBatchResponse::default();
-    let mut failed_groups: HashSet<String> = HashSet::new();
-    for message in &event.payload.records {
-        let message_id = message.message_id.clone().unwrap_or_default();
-        let span = tracing::info_span!(
+    let options = BatchOptions {
+        operation: "ticket",
+        deadline: Some(DeadlineBudget {
+            message: ticketer.message_budget,
+            margin: DEADLINE_MARGIN,
+        }),
+    };
+    let span = |message_id: &str| {
+        tracing::info_span!(
             "message",
             message_id = %message_id,
             finding_id = tracing::field::Empty
-        );
-        let group = group_of(message);
-        let out_of_time =
-            time_left(event.context.deadline).is_some_and(|left| left < ticketer.message_budget);
-        let failed = if out_of_time {
-            span.in_scope(|| {
-                tracing::warn!("too little time left in the invocation; left for redelivery")
-            });
-            true
-        } else if group.is_some_and(|g| failed_groups.contains(g)) {
-            span.in_scope(|| {
-                tracing::warn!("an earlier message of its FIFO group failed; left for redelivery")
-            });
-            true
-        } else {
-            let body = message.body.as_deref().unwrap_or("");
-            let work = ticketer.process_message(body).instrument(span.clone());
-            let result = match time_left(event.context.deadline) {
-                None => work.await,
-                Some(left) => {
-                    let limit = left.saturating_sub(DEADLINE_MARGIN);
-                    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
-                        Err(MessageError::Port(PortError {
-                            operation: "ticket".to_string(),
-                            message: format!(
-                                "cut off {DEADLINE_MARGIN:?} before the invocation deadline"
-                            ),
-                            retryable: true,
-                        }))
-                    })
-                }
-            };
-            span.in_scope(|| match result {
-                Ok(Outcome::Done { ticket }) => {
-                    tracing::info!(
-                        ticket = ticket.as_ref().map(|t| t.key.as_str()).unwrap_or("none"),
-                        created = ticket.as_ref().is_some_and(|t| t.created),
-                        "finding ticketed"
-                    );
-                    false
-                }
-                Ok(Outcome::Skipped(reason)) => {
-                    tracing::info!(reason, "finding skipped");
-                    false
-                }
-                Err(MessageError::Malformed(reason)) => {
-                    tracing::error!(error = %reason, "malformed message; it goes to the DLQ after its retries");
-                    true
-                }
-                Err(MessageError::Port(e)) => {
-                    tracing::error!(
-                        error = %e,
-                        retryable = e.retryable,
-                        "message failed; SQS redelivers it"
-                    );
-                    true
-                }
-            })
-        };
-        if failed {
-            if let Some(g) = group {
-                failed_groups.insert(g.to_string());
+        )
+    };
+    let records = &event.payload.records;
+    let deadline = event.context.deadline;
+    let response = batch::process(records, deadline, &options, span, async |m: &SqsMessage| {
+        let body = m.body.as_deref().unwrap_or("");
+        match ticketer.process_message(body).await {
+            Ok(Outcome::Done { ticket }) => {
+                tracing::info!(
+                    ticket = ticket.as_ref().map(|t| t.key.as_str()).unwrap_or("none"),
+                    created = ticket.as_ref().is_some_and(|t| t.created),
+                    "finding ticketed"
+                );
+                Disposition::Done
             }
-            response.add_failure(message_id);
+            Ok(Outcome::Skipped(reason)) => {
+                tracing::info!(reason, "finding skipped");
+                Disposition::Done
+            }
+            Err(MessageError::Malformed(reason)) => {
+                tracing::error!(error = %reason, "malformed message; it goes to the DLQ after its retries");
+                Disposition::Failed
+            }
+            Err(MessageError::Port(e)) => {
+                tracing::error!(
+                    error = %e,
+                    retryable = e.retryable,
+                    "message failed; SQS redelivers it"
+                );
+                Disposition::Failed
+            }
         }
-    }
+    })
+    .await;
     Ok(response)
 }

@@ -5,16 +5,15 @@
 #![recursion_limit = "256"]
 
 use iamwatch_aws::config::load_sdk_config;
-use iamwatch_aws::AccountClients;
+use iamwatch_aws::{AccountClients, SecretsManager, SecurityHubWriteBack};
 use iamwatch_ticket::config::TicketConfig;
 use iamwatch_ticket::secrets::{SecretJira, SecretSlack};
-use iamwatch_ticket::writeback::SecurityHubWriteBack;
 use iamwatch_ticket::{handler, lambda_retry_policy, Ticketer, DEFAULT_MESSAGE_BUDGET};
 use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    iamwatch_aws::logging::init_lambda_json();
+    iamwatch_lambda::logging::init_json();
     let cfg = TicketConfig::from_env().map_err(|e| {
         tracing::error!(error = %e, "configuration");
         e
@@ -27,7 +26,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         tracing::warn!("neither Jira nor Slack is configured: findings are only logged");
     }
     let sdk = load_sdk_config().await;
-    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let secrets = SecretsManager::new(&sdk);
     let ticketer = Ticketer {
         jira: cfg
             .jira

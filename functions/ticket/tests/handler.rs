@@ -5,9 +5,9 @@ mod common;
 
 use common::{batch, envelope, failed_ids, message};
 use iamwatch_core::finding::{Finding, RecordState};
+use iamwatch_core::ports::TicketWriteBack;
 use iamwatch_core::ports::{PortError, TicketRef};
 use iamwatch_notify::testing::{sample_event, MemoryNotifier, MemoryTicketSink};
-use iamwatch_ticket::writeback::TicketWriteBack;
 use iamwatch_ticket::{handler, Ticketer, DEFAULT_MESSAGE_BUDGET};
 use std::collections::VecDeque;
 use std::sync::Mutex;

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{batch, batch_updates, envelope, failed_ids, fake_security_hub, message};
-use iamwatch_aws::AccountClients;
+use iamwatch_aws::{AccountClients, SecretsManager, SecurityHubWriteBack};
 use iamwatch_e2e::moto::{management_credentials, sdk_config, MotoServer};
 use iamwatch_notify::testing::{sample_event, Canned, FakeJira, FakeSlack, RecordingServer};
 use iamwatch_notify::{
@@ -13,7 +13,6 @@ use iamwatch_notify::{
 };
 use iamwatch_ticket::config::JiraSettings;
 use iamwatch_ticket::secrets::{SecretJira, SecretSlack};
-use iamwatch_ticket::writeback::SecurityHubWriteBack;
 use iamwatch_ticket::{handler, Ticketer, DEFAULT_MESSAGE_BUDGET};
 use serde_json::json;
 use std::time::Duration;
@@ -300,7 +299,7 @@ async fn credentials_come_from_secrets_manager_once_per_container() {
         &json!({"webhook_url": env.slack.webhook_url()}).to_string(),
     )
     .await;
-    let secrets = aws_sdk_secretsmanager::Client::new(&env.sdk);
+    let secrets = SecretsManager::new(&env.sdk);
     let t = Ticketer {
         jira: Some(SecretJira::new(
             secrets.clone(),
@@ -343,8 +342,9 @@ async fn credentials_come_from_secrets_manager_once_per_container() {
     assert_eq!(env.slack.messages().len(), 1);
 
     // Gone from Secrets Manager: a warm container goes on with what it fetched.
+    let client = aws_sdk_secretsmanager::Client::new(&env.sdk);
     for arn in [&jira_arn, &slack_arn] {
-        secrets
+        client
             .delete_secret()
             .secret_id(arn)
             .force_delete_without_recovery(true)
@@ -377,7 +377,7 @@ async fn a_bad_or_missing_secret_fails_the_message_without_showing_the_secret() 
         r#"{"email": "sec@example.com", "api_token": 97531}"#,
     )
     .await;
-    let secrets = aws_sdk_secretsmanager::Client::new(&env.sdk);
+    let secrets = SecretsManager::new(&env.sdk);
     let settings = |secret_arn: String| JiraSettings {
         base_url: env.jira.url(),
         project: "SEC".into(),

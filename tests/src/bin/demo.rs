@@ -14,6 +14,7 @@
 //! `-v` shows the handlers' JSON logs on stderr.
 
 use anyhow::{anyhow, Context};
+use iamwatch_aws::SecurityHubWriteBack;
 use iamwatch_core::finding::{fields, Finding};
 use iamwatch_core::rules;
 use iamwatch_core::Policy;
@@ -22,7 +23,6 @@ use iamwatch_e2e::pipeline::Pipeline;
 use iamwatch_e2e::{events, sqs};
 use iamwatch_notify::testing::{FakeJira, FakeSlack};
 use iamwatch_notify::{JiraConfig, JiraCredentials, JiraTicketSink, SlackNotifier, SlackWebhook};
-use iamwatch_ticket::writeback::SecurityHubWriteBack;
 use iamwatch_ticket::{lambda_retry_policy, Ticketer, DEFAULT_MESSAGE_BUDGET};
 use serde_json::Value;
 

@@ -2,10 +2,11 @@
 //! the FIFO queue, and a Security Hub stand-in for `BatchUpdateFindings`.
 #![allow(dead_code)]
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::SqsMessage;
 use iamwatch_core::finding_event::FindingEvent;
+#[allow(unused_imports)]
+pub use iamwatch_lambda::testing::{batch, failed_ids};
 use iamwatch_notify::testing::{Canned, RecordingServer};
-use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
 
 pub const QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:iamwatch-tickets.fifo";
@@ -28,33 +29,14 @@ pub fn envelope(event: &FindingEvent) -> String {
 
 /// One SQS record of the FIFO queue: message id, group (the finding id), body.
 pub fn message(id: &str, group: &str, body: &str) -> SqsMessage {
-    let mut m = SqsMessage::default();
-    m.message_id = Some(id.to_string());
-    m.body = Some(body.to_string());
+    let mut m = iamwatch_lambda::testing::fifo_message(id, group, body);
     m.receipt_handle = Some(format!("receipt-{id}"));
     m.event_source = Some("aws:sqs".to_string());
     m.event_source_arn = Some(QUEUE_ARN.to_string());
     m.aws_region = Some("us-east-1".to_string());
     m.attributes
-        .insert("MessageGroupId".to_string(), group.to_string());
-    m.attributes
         .insert("MessageDeduplicationId".to_string(), format!("dedup-{id}"));
     m
-}
-
-/// A batch of records, with a default context (no deadline).
-pub fn batch(records: Vec<SqsMessage>) -> LambdaEvent<SqsEvent> {
-    let mut event = SqsEvent::default();
-    event.records = records;
-    LambdaEvent::new(event, Context::default())
-}
-
-/// The message ids a batch response reports as failed.
-pub fn failed_ids(resp: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<String> {
-    resp.batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect()
 }
 
 /// Security Hub's `BatchUpdateFindings` (REST-JSON: `PATCH /findings/batchupdate`), answering

@@ -3,7 +3,7 @@
 //! The level comes from `RUST_LOG`, `info` by default.
 
 /// Installs the JSON subscriber; call once at the start of a function's `main`.
-pub fn init_lambda_json() {
+pub fn init_json() {
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(

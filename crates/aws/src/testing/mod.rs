@@ -1,13 +1,18 @@
-//! `Memory*` doubles of the core's ports, for handler tests (feature `testing`). They keep
-//! what they are given in memory and fail on request, so tests can drive every branch of a
-//! handler without AWS.
+//! Test support (feature `test-support`): `Memory*` doubles of the core's ports, for handler
+//! tests (they keep what they are given in memory and fail on request, so tests can drive every
+//! branch of a handler without AWS), and [`records`], the one builder of sample CloudTrail
+//! records and EventBridge envelopes.
+
+pub mod records;
+
+pub use records::{create_user_record, sample_finding};
 
 use iamwatch_core::enrich::{AccountInfo, Enrichment, UserDetails};
 use iamwatch_core::finding::Finding;
 use iamwatch_core::finding_event::FindingEvent;
 use iamwatch_core::ports::{Enricher, FileReport, FindingPublisher, FindingSink, PortError};
 use iamwatch_core::resolve::Resolution;
-use iamwatch_core::{evaluate, CloudTrailRecord, FindingContext, Policy, Verdict};
+use iamwatch_core::CloudTrailRecord;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -102,12 +107,6 @@ impl MemoryFindingSink {
     }
 }
 
-impl crate::securityhub::FiledForm for MemoryFindingSink {
-    fn filed_form(&self, f: &Finding) -> Finding {
-        self.get(&f.id).unwrap_or_else(|| f.clone())
-    }
-}
-
 impl FindingSink for MemoryFindingSink {
     async fn file(&self, findings: &[Finding]) -> FileReport {
         *lock(&self.file_calls) += 1;
@@ -119,7 +118,7 @@ impl FindingSink for MemoryFindingSink {
                 Some(e) => report.failed.push((f.id.clone(), e.clone())),
                 None => {
                     store.insert(f.id.clone(), f.clone());
-                    report.filed.push(f.id.clone());
+                    report.filed.push(f.clone());
                 }
             }
         }
@@ -159,48 +158,4 @@ impl FindingPublisher for MemoryPublisher {
         lock(&self.events).extend(events.iter().cloned());
         Ok(())
     }
-}
-
-/// A CloudTrail `CreateUser` record: `admin` (an IAM user) creates `user` in `account`.
-pub fn create_user_record(account: &str, user: &str) -> CloudTrailRecord {
-    let detail = serde_json::json!({
-        "eventVersion": "1.08",
-        "eventTime": "2024-05-01T12:00:00Z",
-        "eventSource": "iam.amazonaws.com",
-        "eventName": "CreateUser",
-        "awsRegion": "us-east-1",
-        "sourceIPAddress": "203.0.113.7",
-        "userIdentity": {
-            "type": "IAMUser",
-            "principalId": "AIDAEXAMPLE",
-            "arn": format!("arn:aws:iam::{account}:user/admin"),
-            "accountId": account,
-            "userName": "admin"
-        },
-        "requestParameters": {"userName": user},
-        "responseElements": {"user": {"userName": user, "arn": format!("arn:aws:iam::{account}:user/{user}")}},
-        "eventID": format!("evt-create-{account}-{user}"),
-        "eventType": "AwsApiCall",
-        "recipientAccountId": account
-    });
-    serde_json::from_value(detail).unwrap_or_else(|e| panic!("sample record: {e}"))
-}
-
-/// The `iam-user-created` finding of [`create_user_record`], with a known account name.
-pub fn sample_finding(account: &str, user: &str) -> Finding {
-    let r = create_user_record(account, user);
-    let policy = Policy::default();
-    let Verdict::Finding(d) = evaluate(&r, &policy) else {
-        panic!("sample record makes no finding");
-    };
-    let e = Enrichment {
-        account: Some(AccountInfo {
-            id: account.to_string(),
-            name: Some("sample".to_string()),
-            ou_path: vec!["Prod".to_string()],
-            tags: BTreeMap::new(),
-        }),
-        ..Enrichment::default()
-    };
-    iamwatch_core::engine::finding(&d, &r, &policy, &e, &FindingContext::default()).0
 }

@@ -1,29 +1,20 @@
+//! [`SecurityHubWriteBack`]: the core's [`TicketWriteBack`] over Security Hub.
+//!
 //! Writing the ticket back on the finding: Security Hub `BatchUpdateFindings` with
 //! `Workflow.Status = NOTIFIED` and a `Note` naming the ticket, in the account the finding was
 //! filed in (the account of its `ProductArn`), through the member role there, or with the
 //! function's own credentials when that is the function's own account (findings filed in the
 //! security account as a fallback).
 
-use iamwatch_aws::AccountClients;
+use crate::accounts::AccountClients;
+use crate::error::port_error;
 use iamwatch_core::finding::{truncate, Finding};
-use iamwatch_core::ports::{PortError, TicketRef};
-use std::future::Future;
+use iamwatch_core::ports::{PortError, TicketRef, TicketWriteBack};
 
 /// `Note.UpdatedBy` of the write-back.
 pub const UPDATED_BY: &str = "iamwatch";
 /// Security Hub's longest `Note.Text`.
 const MAX_NOTE: usize = 512;
-
-/// Records on a finding that a ticket was opened for it.
-pub trait TicketWriteBack: Send + Sync {
-    /// Marks `finding` as notified with `ticket`. Idempotent: writing the same ticket twice
-    /// leaves the finding as after the first.
-    fn write_back(
-        &self,
-        finding: &Finding,
-        ticket: &TicketRef,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
-}
 
 /// The note written on the finding: `Jira SEC-12 https://.../browse/SEC-12`.
 pub fn note_text(ticket: &TicketRef) -> String {
@@ -107,7 +98,7 @@ impl TicketWriteBack for SecurityHubWriteBack {
             .note(note)
             .send()
             .await
-            .map_err(|e| iamwatch_aws::error::port_error(operation.clone(), &e))?;
+            .map_err(|e| port_error(operation.clone(), &e))?;
         if let Some(u) = out.unprocessed_findings().first() {
             let code = u.error_code().unwrap_or("Unknown");
             return Err(PortError {
