@@ -364,10 +364,14 @@ impl Envelope {
         let record: CloudTrailRecord = serde_json::from_value(self.detail)
             .map_err(|e| EnvelopeRejection::BadDetail(e.to_string()))?;
         record.validate().map_err(EnvelopeRejection::BadDetail)?;
-        if let (Some(account), Some(recipient)) = (
-            self.account.as_deref(),
-            record.recipient_account_id.as_deref(),
-        ) {
+        // The account a finding is filed in and whose role is assumed: required, 12 digits
+        // (validate checked the form), and the envelope's own account where it has one.
+        let Some(recipient) = record.recipient_account_id.as_deref() else {
+            return Err(EnvelopeRejection::Inconsistent(
+                "detail.recipientAccountId is missing".to_string(),
+            ));
+        };
+        if let Some(account) = self.account.as_deref() {
             if account != recipient {
                 return Err(EnvelopeRejection::Inconsistent(format!(
                     "envelope account {account} differs from detail.recipientAccountId {recipient}"
@@ -468,6 +472,24 @@ mod tests {
         .unwrap_err();
         assert!(
             matches!(err, EnvelopeRejection::BadDetail(ref m) if m.contains("12-digit")),
+            "{err}"
+        );
+    }
+
+    /// An envelope must name the account it is about: a detail without `recipientAccountId`
+    /// is rejected, never filed under the caller's account.
+    #[test]
+    fn envelopes_require_the_recipient_account() {
+        let mut detail = serde_json::to_value(record("CreateUser", json!({"userName": "b"}))).unwrap();
+        detail.as_object_mut().unwrap().remove("recipientAccountId");
+        let env: Envelope = serde_json::from_value(json!({
+            "version": "0", "detail-type": "AWS API Call via CloudTrail", "source": "aws.iam",
+            "detail": detail
+        }))
+        .unwrap();
+        let err = env.into_iam_record().unwrap_err();
+        assert!(
+            matches!(err, EnvelopeRejection::Inconsistent(ref m) if m.contains("recipientAccountId is missing")),
             "{err}"
         );
     }

@@ -126,6 +126,17 @@ impl Resolution {
         if f.record_state != RecordState::Active {
             return false;
         }
+        // Only what was observed before the call: a finding seen after it (a user re-created
+        // under the same name, a resolving event delivered late or redriven from a DLQ) is
+        // about something the call did not end.
+        if let (Some(seen), Some(at)) = (
+            time::parse_millis(&f.last_observed_at),
+            time::parse_millis(&self.event_time),
+        ) {
+            if seen > at {
+                return false;
+            }
+        }
         let Some(id) = FindingId::parse(&f.id) else {
             return false;
         };
@@ -461,5 +472,28 @@ mod tests {
             ..rn.clone()
         };
         assert!(!elsewhere.applies(&f));
+    }
+
+    /// A resolving event ends only findings observed before it: a DeleteUser delivered after
+    /// the user was created again (or redriven from a DLQ days later) leaves the new one.
+    #[test]
+    fn only_findings_observed_before_the_call_end() {
+        use crate::engine::{evaluate, finding, Verdict};
+        use crate::{Enrichment, FindingContext, Policy};
+        let policy = Policy::default();
+        let created = |at: &str| {
+            let mut r = record("CreateUser", json!({"userName": "bob"}));
+            r.event_time = at.to_string();
+            let Verdict::Finding(d) = evaluate(&r, &policy) else {
+                panic!("a finding")
+            };
+            finding(&d, &r, &policy, &Enrichment::default(), &FindingContext::default()).0
+        };
+        let mut delete = record("DeleteUser", json!({"userName": "bob"}));
+        delete.event_time = "2026-11-01T12:00:00Z".to_string();
+        let res = resolution(&delete).unwrap();
+        assert!(res.ends(&created("2026-11-01T11:00:00Z")));
+        assert!(res.ends(&created("2026-11-01T12:00:00Z")), "the same instant");
+        assert!(!res.ends(&created("2026-11-01T13:00:00Z")), "re-created after the delete");
     }
 }

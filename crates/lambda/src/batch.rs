@@ -127,6 +127,19 @@ where
             if let Some(g) = group {
                 failed_groups.insert(g.to_string());
             }
+            if m.message_id.as_deref().is_none_or(str::is_empty) {
+                // A failure Lambda cannot name would fail the whole batch (an empty or unknown
+                // itemIdentifier retries every message): it is logged here, with its place,
+                // and only it is given up on.
+                span.in_scope(|| {
+                    tracing::error!(
+                        position = i,
+                        "a message without a message id failed; it cannot be reported alone, \
+                         so it is not retried and the rest of the batch is not held back"
+                    )
+                });
+                continue;
+            }
             response.add_failure(id);
         }
     }
@@ -227,5 +240,27 @@ mod tests {
         .await;
         assert_eq!(failed_ids(&resp), ["m2"]);
         assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    }
+
+    /// A failed message without an id is not reported (Lambda would retry the whole batch for
+    /// an itemIdentifier it cannot match); the others are reported as usual.
+    #[tokio::test]
+    async fn a_failed_message_without_an_id_does_not_fail_the_batch() {
+        let mut unnamed = message("m-0", "bad");
+        unnamed.message_id = None;
+        let messages = vec![unnamed, message("m-1", "bad"), message("m-2", "good")];
+        let options = BatchOptions {
+            operation: "test",
+            deadline: None,
+        };
+        let response = process(&messages, 0, &options, |id| tracing::info_span!("m", id), async |m| {
+            if m.body.as_deref() == Some("bad") {
+                Disposition::Failed
+            } else {
+                Disposition::Done
+            }
+        })
+        .await;
+        assert_eq!(failed_ids(&response), ["m-1"]);
     }
 }
