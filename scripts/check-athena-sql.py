@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The SQL of `iamwatch hunt athena`, checked by a real SQL engine.
 
-Usage: check-athena-sql.py IAMWATCH_BINARY
+Usage: check-athena-sql.py IAMWATCH_BINARY [ROWS_OUT]
 
 For a few sets of flags, the query printed by `iamwatch hunt athena --print-sql` is
 - parsed by sqlglot as Trino (Athena engine 3) SQL, one SELECT statement;
@@ -10,6 +10,11 @@ For a few sets of flags, the query printed by `iamwatch hunt athena --print-sql`
 - transpiled to DuckDB and run over a local table of that schema (partitions included) holding
   in-scope and out-of-scope, in-range and out-of-range rows: exactly the expected rows come back,
   with `useridentity` as a JSON object of the table's lowercase struct fields.
+
+ROWS_OUT receives the rows of the first case as Athena returns them (a header row, then strings
+or NULLs), in the body moto's `/moto-api/static/athena/query-results` takes: the caller feeds
+them to `iamwatch hunt athena` against moto, so rows made by a real engine go through the
+row mapping.
 """
 
 import json
@@ -127,9 +132,10 @@ def iamwatch(binary, *args):
 
 
 def main():
-    if len(sys.argv) != 2:
-        fail("usage: check-athena-sql.py IAMWATCH_BINARY")
+    if len(sys.argv) not in (2, 3):
+        fail("usage: check-athena-sql.py IAMWATCH_BINARY [ROWS_OUT]")
     binary = sys.argv[1]
+    rows_out = sys.argv[2] if len(sys.argv) == 3 else None
 
     # The premise of the rows: which names are in scope is the rules' business.
     names = set(json.loads(iamwatch(binary, "rules", "--event-names").stdout))
@@ -184,6 +190,10 @@ def main():
         if times != sorted(times):
             fail(f"{flags}: rows not in event time order: {times}")
         print(f"hunt athena {' '.join(flags) or '(no filter)'}: {len(got)} rows as expected")
+        if rows_out and flags == CASES[0][0]:
+            cell = lambda v: {} if v is None else {"VarCharValue": str(v)}
+            rows = [{"Data": [cell(h) for h in header]}] + [{"Data": [cell(v) for v in r]} for r in got]
+            Path(rows_out).write_text(json.dumps({"results": [{"rows": rows, "column_info": []}]}))
 
     for flag, value in [("--accounts", "111111111111' OR '1'='1"),
                         ("--regions", "us-east-1') OR ('1'='1"),

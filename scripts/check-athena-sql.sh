@@ -9,10 +9,10 @@ cargo build --quiet --locked -p iamwatch-cli --features aws
 bin="${CARGO_TARGET_DIR:-target}/debug/iamwatch"
 python3 -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
 
-python3 scripts/check-athena-sql.py "$bin"
-
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 tmp=$(mktemp -d)
+python3 scripts/check-athena-sql.py "$bin" "$tmp/duckdb-rows.json"
+
 moto_server -H 127.0.0.1 -p "$port" >"$tmp/moto.log" 2>&1 &
 moto=$!
 trap 'kill $moto 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -64,3 +64,24 @@ echo "$out" | grep -q "(archived)" || { echo "FAILED: no archived finding in: $o
 echo "$out" | grep -q "reporting-export" || { echo "FAILED: the user is not in: $out" >&2; exit 1; }
 grep -q "1 finding .*1 archived.* from 2 rows of Athena query" "$tmp/stderr" || { echo "FAILED: summary" >&2; exit 1; }
 echo "hunt athena against moto: ok"
+
+# The rows DuckDB returned for the first query of check-athena-sql.py (CreateUser,
+# CreateAccessKey and DeleteUser of one user) through the row mapping: no bad row, and the
+# DeleteUser archives what came before it.
+curl -sf -X POST -H 'Content-Type: application/json' --data @"$tmp/duckdb-rows.json" \
+  "$AWS_ENDPOINT_URL/moto-api/static/athena/query-results" >/dev/null
+set +e
+out=$("$bin" hunt athena --table security.cloudtrail_logs_pp --workgroup primary \
+  --since 2026-11-02T09:00:00Z --until 2026-11-03T12:00:00Z --accounts 111111111111 \
+  --regions us-east-1 --format csv 2>"$tmp/stderr")
+code=$?
+set -e
+cat "$tmp/stderr" >&2
+[ "$code" = 0 ] || { echo "FAILED: exit $code" >&2; exit 1; }
+echo "$out"
+# Exit 0 and a quiet stderr: no row was refused (a bad row is reported and exits 2).
+[ ! -s "$tmp/stderr" ] || { echo "FAILED: rows were reported" >&2; exit 1; }
+[ "$(echo "$out" | wc -l)" = 3 ] || { echo "FAILED: two findings expected" >&2; exit 1; }
+echo "$out" | grep -q ",iam-user-created,.*,backdoor,.*,ARCHIVED," || { echo "FAILED: no archived iam-user-created finding for backdoor" >&2; exit 1; }
+if echo "$out" | grep -q ",ACTIVE,"; then echo "FAILED: DeleteUser did not archive every finding" >&2; exit 1; fi
+echo "hunt athena over rows made by DuckDB: ok"
