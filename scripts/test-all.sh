@@ -9,7 +9,7 @@ step() { printf '\n==> %s\n' "$*"; }
 # Checks of the other parts; each area owns its script. A script of this list that is missing or
 # lost its executable bit fails the run before anything else runs: a check that silently does not
 # run is worse than a red one.
-checks=(scripts/check-asff.sh scripts/check-ocsf.sh scripts/check-org-snapshot.sh runbooks/check.sh cdk/ci.sh)
+checks=(scripts/check-asff.sh scripts/check-ocsf.sh scripts/check-org-snapshot.sh scripts/check-athena-sql.sh runbooks/check.sh cdk/ci.sh)
 for check in "${checks[@]}"; do
   if [ ! -f "$check" ]; then
     echo "FAILED: $check does not exist (it is in the list of checks of scripts/test-all.sh)" >&2
@@ -21,7 +21,7 @@ for check in "${checks[@]}"; do
   fi
 done
 
-step "tools (PyPI: moto server, boto3/botocore models, cfn-lint, py-ocsf-models)"
+step "tools (PyPI: moto server, boto3/botocore models, cfn-lint, py-ocsf-models, sqlglot, duckdb)"
 python3 -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
 
 step "cargo fmt --check"

@@ -4,10 +4,14 @@
 //! - `rules`: list the rules, factors and the CloudTrail event names iamwatch reads.
 //! - `org snapshot` (cargo feature `aws`): write the organization's accounts, names and OU paths
 //!   for `scan --org` ([`org`]).
+//! - `hunt athena` (cargo feature `aws`): the rules over the organization's CloudTrail table in
+//!   Athena, printed as `scan` prints ([`hunt`]).
 //!
 //! Exit status: 0 done; 1 a finding reached `--fail-on`; 2 an input or usage error (an unreadable
 //! file, a bad record, a bad policy file): the rest of the scan still ran.
 
+#[cfg(feature = "aws")]
+mod hunt;
 #[cfg(feature = "aws")]
 mod org;
 mod output;
@@ -63,6 +67,11 @@ enum Command {
     #[cfg(feature = "aws")]
     #[command(subcommand)]
     Org(org::OrgCommand),
+    /// Retro-hunts over the organization's CloudTrail history where it lies (needs AWS
+    /// credentials allowed to run Athena queries on the CloudTrail table).
+    #[cfg(feature = "aws")]
+    #[command(subcommand)]
+    Hunt(hunt::HuntCommand),
 }
 
 #[derive(clap::Args)]
@@ -137,6 +146,8 @@ fn main() -> ExitCode {
         } => rules::print(event_names, factors, format).map(|_| 0),
         #[cfg(feature = "aws")]
         Command::Org(cmd) => org::run(cmd),
+        #[cfg(feature = "aws")]
+        Command::Hunt(cmd) => hunt::run(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),

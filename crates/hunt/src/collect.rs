@@ -1,0 +1,128 @@
+//! Records in, findings out: each record goes through the same core as a scan's
+//! (`engine::evaluate`, `engine::finding`, org enrichment) into a [`Timeline`] replayed in event
+//! time order, so a resolving event archives what came before it.
+
+use iamwatch_core::build::FindingContext;
+use iamwatch_core::engine::{self, Verdict};
+use iamwatch_core::enrich::{Enrichment, OrgSnapshot};
+use iamwatch_core::timeline::Timeline;
+use iamwatch_core::{CloudTrailRecord, Finding, Policy};
+
+/// Counts of a hunt.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Rows read (records and bad rows).
+    pub rows: u64,
+    /// Rows that were no record.
+    pub errors: u64,
+    /// Findings a `[[suppress]]` entry dropped.
+    pub suppressed: u64,
+}
+
+/// Collects the findings of a hunt.
+pub struct Collector {
+    policy: Policy,
+    org: Option<OrgSnapshot>,
+    ctx: FindingContext,
+    timeline: Timeline,
+    pub counts: Counts,
+}
+
+impl Collector {
+    pub fn new(policy: Policy, org: Option<OrgSnapshot>, ctx: FindingContext) -> Collector {
+        Collector {
+            policy,
+            org,
+            ctx,
+            timeline: Timeline::new(),
+            counts: Counts::default(),
+        }
+    }
+
+    /// Judges one record; `note` hears of suppressed findings.
+    pub fn add(&mut self, record: &CloudTrailRecord, note: &mut dyn FnMut(String)) {
+        self.counts.rows += 1;
+        match engine::evaluate(record, &self.policy) {
+            Verdict::OutOfScope | Verdict::NoFinding => {}
+            Verdict::Suppressed { detection, reason } => {
+                self.counts.suppressed += 1;
+                note(format!(
+                    "suppressed: {} {} in {} by {} (event {}): {reason}",
+                    detection.rule.id,
+                    detection.subject,
+                    record.account_id(),
+                    record.actor(),
+                    record.event_id.as_deref().unwrap_or("-"),
+                ));
+            }
+            Verdict::Resolution(r) => self.timeline.add_resolution(r),
+            Verdict::Finding(d) => {
+                let enrichment = self.enrichment(record.account_id());
+                let (finding, _) =
+                    engine::finding(&d, record, &self.policy, &enrichment, &self.ctx);
+                self.timeline.add_finding(finding);
+            }
+        }
+    }
+
+    /// Counts a row that was no record.
+    pub fn bad_row(&mut self) {
+        self.counts.rows += 1;
+        self.counts.errors += 1;
+    }
+
+    fn enrichment(&self, account: &str) -> Enrichment {
+        match &self.org {
+            None => Enrichment::default(),
+            Some(org) => match org.account(account) {
+                Some(a) => Enrichment {
+                    account: Some(a.clone()),
+                    ..Enrichment::default()
+                },
+                None => Enrichment {
+                    gaps: vec![format!("account {account} is not in the org snapshot")],
+                    ..Enrichment::default()
+                },
+            },
+        }
+    }
+
+    /// The findings, active and archived, replayed in event time order.
+    pub fn finish(self) -> (Vec<Finding>, Counts) {
+        (self.timeline.replay(), self.counts)
+    }
+}
+
+/// `3 findings (1 critical, 2 high), 1 archived`: the findings of a summary line, worded as a
+/// scan's.
+pub fn finding_counts(findings: &[Finding]) -> String {
+    use iamwatch_core::finding::RecordState;
+    use iamwatch_core::Label;
+    let by_label: Vec<String> = Label::ALL
+        .iter()
+        .rev()
+        .filter_map(|l| {
+            let n = findings.iter().filter(|f| f.severity.label == *l).count();
+            (n > 0).then(|| format!("{n} {}", l.as_str().to_lowercase()))
+        })
+        .collect();
+    let archived = findings
+        .iter()
+        .filter(|f| f.record_state == RecordState::Archived)
+        .count();
+    format!(
+        "{} finding{}{}{}",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" },
+        if by_label.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by_label.join(", "))
+        },
+        if archived > 0 {
+            format!(", {archived} archived")
+        } else {
+            String::new()
+        },
+    )
+}
