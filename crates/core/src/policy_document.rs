@@ -43,6 +43,9 @@ pub struct PrincipalGrant {
     pub name: String,
     pub grant: Grant,
     pub admin: bool,
+    /// Why an inline policy's document could not be read, when it could not: such a grant is
+    /// scored as admin (the admin rule's base), and the finding says why.
+    pub unreadable: Option<String>,
 }
 
 /// A grant to an IAM user, read from a successful AttachUserPolicy, PutUserPolicy or
@@ -52,6 +55,8 @@ pub struct UserGrant {
     pub user: String,
     pub grant: Grant,
     pub admin: bool,
+    /// See [`PrincipalGrant::unreadable`].
+    pub unreadable: Option<String>,
 }
 
 /// The calls that grant a user permissions.
@@ -70,6 +75,7 @@ pub fn user_grant(r: &CloudTrailRecord, policy: &Policy) -> Option<UserGrant> {
         user: g.name,
         grant: g.grant,
         admin: g.admin,
+        unreadable: g.unreadable,
     })
 }
 
@@ -104,6 +110,7 @@ pub fn principal_grant(r: &CloudTrailRecord, policy: &Policy) -> Option<Principa
         PrincipalKind::Role => "role",
     };
     let name = named(kind.name_param(), what)?;
+    let mut unreadable = None;
     let (grant, admin) = match call {
         "AttachUserPolicy" | "AttachGroupPolicy" | "AttachRolePolicy" => {
             let arn = named("policyArn", "policy")?;
@@ -112,8 +119,15 @@ pub fn principal_grant(r: &CloudTrailRecord, policy: &Policy) -> Option<Principa
         }
         "PutUserPolicy" | "PutGroupPolicy" | "PutRolePolicy" => {
             let name = named("policyName", "policy")?;
-            let admin = r.param("policyDocument").is_some_and(document_allows_admin);
-            (Grant::InlinePolicy(name), admin)
+            // A document that cannot be read is never taken for a harmless one.
+            match r.param("policyDocument").map(read_document) {
+                Some(Ok(doc)) => (Grant::InlinePolicy(name), allows_admin(&doc)),
+                Some(Err(why)) => {
+                    unreadable = Some(why);
+                    (Grant::InlinePolicy(name), true)
+                }
+                None => (Grant::InlinePolicy(name), false),
+            }
         }
         "AddUserToGroup" => {
             let group = named("groupName", "group")?;
@@ -127,6 +141,7 @@ pub fn principal_grant(r: &CloudTrailRecord, policy: &Policy) -> Option<Principa
         name,
         grant,
         admin,
+        unreadable,
     })
 }
 
@@ -139,6 +154,31 @@ pub fn parse_document(doc: &str) -> Option<Value> {
             .ok()?;
         serde_json::from_str(&decoded.replace('+', " ")).ok()
     })
+}
+
+/// A grant's summary, saying why it counts as admin when its document could not be read.
+pub fn with_note(summary: String, unreadable: &Option<String>) -> String {
+    match unreadable {
+        Some(why) => {
+            format!("{summary} (its document could not be read, so it counts as admin: {why})")
+        }
+        None => summary,
+    }
+}
+
+/// A policy document as IAM takes it (JSON text, at times URL-encoded), or why it cannot be
+/// read: the reason names the JSON error of the decoded text.
+pub fn read_document(doc: &str) -> Result<Value, String> {
+    if let Ok(v) = serde_json::from_str::<Value>(doc) {
+        return Ok(v);
+    }
+    let decoded = percent_encoding::percent_decode_str(doc)
+        .decode_utf8()
+        .map_err(|e| {
+            format!("the policy document is not JSON and its URL-decoding is not UTF-8: {e}")
+        })?
+        .replace('+', " ");
+    serde_json::from_str(&decoded).map_err(|e| format!("the policy document is not JSON: {e}"))
 }
 
 /// The statements of a parsed policy document: `Statement` as a list or a single object.
@@ -154,10 +194,13 @@ pub fn statements(doc: &Value) -> Vec<&Value> {
 /// statement with Action `*` or `iam:*` and Resource `*`. Action and Resource may be a string
 /// or a list.
 pub fn document_allows_admin(doc: &str) -> bool {
-    let Some(doc) = parse_document(doc) else {
-        return false;
-    };
-    statements(&doc).iter().any(|s| {
+    parse_document(doc).is_some_and(|doc| allows_admin(&doc))
+}
+
+/// Whether a parsed policy document has an Allow statement with Action `*` or `iam:*` and
+/// Resource `*`.
+pub fn allows_admin(doc: &Value) -> bool {
+    statements(doc).iter().any(|s| {
         let allow = s.get("Effect").and_then(Value::as_str) == Some("Allow");
         let action =
             one_or_many(s.get("Action")).any(|a| a == "*" || a.eq_ignore_ascii_case("iam:*"));
@@ -277,7 +320,8 @@ mod tests {
             Some(UserGrant {
                 user: "bob".into(),
                 grant: Grant::ManagedPolicy(admin.into()),
-                admin: true
+                admin: true,
+                unreadable: None,
             })
         );
         // A group grant that names no group (a malformed record) still is a grant, to a
@@ -293,5 +337,26 @@ mod tests {
             .map(|g| g.name),
             Some("unknown-group-e-1".to_string())
         );
+    }
+
+    /// A URL-encoded document that decodes to invalid JSON is not a harmless grant: it is
+    /// scored as admin, and the grant says why.
+    #[test]
+    fn an_unreadable_document_is_scored_as_admin_and_says_why() {
+        let r = record(
+            "PutUserPolicy",
+            json!({"userName": "bob", "policyName": "p",
+                   "policyDocument": "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A"}),
+        );
+        let g = user_grant(&r, &Policy::default()).unwrap();
+        assert!(g.admin);
+        assert!(
+            g.unreadable.as_deref().unwrap().contains("not JSON"),
+            "{:?}",
+            g.unreadable
+        );
+        let d = crate::rules::detect(&r, &Policy::default()).unwrap();
+        assert_eq!(d.rule.id, "admin-access-granted-to-user");
+        assert!(d.summary.contains("could not be read"), "{}", d.summary);
     }
 }

@@ -480,7 +480,8 @@ mod tests {
     /// is rejected, never filed under the caller's account.
     #[test]
     fn envelopes_require_the_recipient_account() {
-        let mut detail = serde_json::to_value(record("CreateUser", json!({"userName": "b"}))).unwrap();
+        let mut detail =
+            serde_json::to_value(record("CreateUser", json!({"userName": "b"}))).unwrap();
         detail.as_object_mut().unwrap().remove("recipientAccountId");
         let env: Envelope = serde_json::from_value(json!({
             "version": "0", "detail-type": "AWS API Call via CloudTrail", "source": "aws.iam",

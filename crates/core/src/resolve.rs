@@ -487,13 +487,26 @@ mod tests {
             let Verdict::Finding(d) = evaluate(&r, &policy) else {
                 panic!("a finding")
             };
-            finding(&d, &r, &policy, &Enrichment::default(), &FindingContext::default()).0
+            finding(
+                &d,
+                &r,
+                &policy,
+                &Enrichment::default(),
+                &FindingContext::default(),
+            )
+            .0
         };
         let mut delete = record("DeleteUser", json!({"userName": "bob"}));
         delete.event_time = "2026-11-01T12:00:00Z".to_string();
         let res = resolution(&delete).unwrap();
         assert!(res.ends(&created("2026-11-01T11:00:00Z")));
-        assert!(res.ends(&created("2026-11-01T12:00:00Z")), "the same instant");
-        assert!(!res.ends(&created("2026-11-01T13:00:00Z")), "re-created after the delete");
+        assert!(
+            res.ends(&created("2026-11-01T12:00:00Z")),
+            "the same instant"
+        );
+        assert!(
+            !res.ends(&created("2026-11-01T13:00:00Z")),
+            "re-created after the delete"
+        );
     }
 }

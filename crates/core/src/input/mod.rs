@@ -207,11 +207,14 @@ mod tests {
         assert_eq!((stats.unwrap().items, items.len()), (2, 1));
         let (stats, items) = read(&format!("{IAM}\n{EC2}\n\n{IAM}\n"));
         assert_eq!((stats.unwrap().items, items.len()), (3, 2));
+        // An envelope names the account it is about (detail.recipientAccountId).
+        let detail = IAM.replacen('{', r#"{"recipientAccountId":"111122223333","#, 1);
         let env = format!(
-            r#"{{"version":"0","detail-type":"AWS API Call via CloudTrail","source":"aws.iam","detail":{IAM}}}"#
+            r#"{{"version":"0","detail-type":"AWS API Call via CloudTrail","source":"aws.iam","detail":{detail}}}"#
         );
         let (_, items) = read(&env);
         assert_eq!(items.len(), 1);
+        assert!(items[0].is_ok(), "{:?}", items[0]);
         let sqs = format!(
             r#"{{"Records":[{{"messageId":"m1","body":{}}}]}}"#,
             serde_json::to_string(&env).unwrap()

@@ -40,10 +40,13 @@ impl super::Rule for Rule {
             principal_grant(r, cx.policy).filter(|g| g.kind == PrincipalKind::Group && g.admin)?;
         Some(Detection {
             rule: &META,
-            summary: format!(
-                "granted admin access to IAM group {} with {}",
-                g.name,
-                g.grant.describe()
+            summary: crate::policy_document::with_note(
+                format!(
+                    "granted admin access to IAM group {} with {}",
+                    g.name,
+                    g.grant.describe()
+                ),
+                &g.unreadable,
             ),
             subject: Subject::GroupGrant {
                 group: g.name,

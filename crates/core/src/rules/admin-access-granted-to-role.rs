@@ -39,10 +39,13 @@ impl super::Rule for Rule {
             principal_grant(r, cx.policy).filter(|g| g.kind == PrincipalKind::Role && g.admin)?;
         Some(Detection {
             rule: &META,
-            summary: format!(
-                "granted admin access to IAM role {} with {}",
-                g.name,
-                g.grant.describe()
+            summary: crate::policy_document::with_note(
+                format!(
+                    "granted admin access to IAM role {} with {}",
+                    g.name,
+                    g.grant.describe()
+                ),
+                &g.unreadable,
             ),
             subject: Subject::RoleGrant {
                 role: g.name,

@@ -42,10 +42,13 @@ impl super::Rule for Rule {
         let g = user_grant(r, policy).filter(|g| g.admin)?;
         Some(Detection {
             rule: &META,
-            summary: format!(
-                "granted admin access to IAM user {} with {}",
-                g.user,
-                g.grant.describe()
+            summary: crate::policy_document::with_note(
+                format!(
+                    "granted admin access to IAM user {} with {}",
+                    g.user,
+                    g.grant.describe()
+                ),
+                &g.unreadable,
             ),
             subject: Subject::UserGrant {
                 user: g.user,
