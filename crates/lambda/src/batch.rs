@@ -253,13 +253,19 @@ mod tests {
             operation: "test",
             deadline: None,
         };
-        let response = process(&messages, 0, &options, |id| tracing::info_span!("m", id), async |m| {
-            if m.body.as_deref() == Some("bad") {
-                Disposition::Failed
-            } else {
-                Disposition::Done
-            }
-        })
+        let response = process(
+            &messages,
+            0,
+            &options,
+            |id| tracing::info_span!("m", id),
+            async |m| {
+                if m.body.as_deref() == Some("bad") {
+                    Disposition::Failed
+                } else {
+                    Disposition::Done
+                }
+            },
+        )
         .await;
         assert_eq!(failed_ids(&response), ["m-1"]);
     }
