@@ -6,6 +6,7 @@ import { DETECT_BATCHING_WINDOW, DETECT_TIMEOUT, Detect } from './constructs/det
 import { EventIntake } from './constructs/event-intake';
 import { GroupedStack } from './constructs/group';
 import { MemberStackSet } from './constructs/member-stack-set';
+import { RunbookHosting } from './constructs/runbook-hosting';
 import { visibilityTimeoutFor } from './constructs/queue-with-dlq';
 import { Ticketing } from './constructs/ticketing';
 
@@ -22,7 +23,8 @@ export interface CentralStackProps extends StackProps {
  *   events on the findings bus, which only it may write to;
  * - `Ticketing`: urgent findings of that bus become Jira issues and Slack messages;
  * - `Alarms`: the pipeline's health reaches the security team;
- * - `Members`: the StackSet that deploys the member resources into the organization.
+ * - `Members`: the StackSet that deploys the member resources into the organization;
+ * - `Runbooks` (with `iamwatch:runbookHosting`): the runbooks, rendered, served to the organization.
  * The groups do not take part in the logical ids (`GroupedStack`).
  */
 export class CentralStack extends GroupedStack {
@@ -31,6 +33,7 @@ export class CentralStack extends GroupedStack {
   public readonly ticketing: Ticketing;
   public readonly alarms: Alarms;
   public readonly members: MemberStackSet;
+  public readonly runbooks?: RunbookHosting;
 
   constructor(scope: Construct, id: string, props: CentralStackProps) {
     super(scope, id, {
@@ -43,9 +46,11 @@ export class CentralStack extends GroupedStack {
       orgId: config.orgId,
       visibilityTimeout: visibilityTimeoutFor(DETECT_TIMEOUT, DETECT_BATCHING_WINDOW),
     });
+    if (config.runbookHosting) this.runbooks = new RunbookHosting(this, 'Runbooks', { orgId: config.orgId });
     this.detect = new Detect(this, 'Detection', {
       config,
       eventsQueue: this.intake.events.queue,
+      runbookBaseUrl: this.runbooks?.baseUrl ?? config.runbookBaseUrl,
     });
     this.ticketing = new Ticketing(this, 'Ticketing', { config, findingsBus: this.detect.findingsBus });
 
@@ -61,6 +66,7 @@ export class CentralStack extends GroupedStack {
 
     this.members = new MemberStackSet(this, 'Members', {
       targetOus: config.targetOus,
+      regions: config.signinRegions,
       templateBody: props.memberTemplateBody,
       dependsOn: [this.detect.fn.role, this.ticketing.fn.role, this.intake.bus],
     });

@@ -47,8 +47,18 @@ export interface IamwatchConfig {
   readonly policyFile: string;
   /** Absolute path of the folder holding `iamwatch-detect/bootstrap` and `iamwatch-ticket/bootstrap`. */
   readonly lambdaAssetDir: string;
-  /** Base URL of runbooks/ (optional). */
+  /**
+   * Base URL of runbooks/: the operator's (`iamwatch:runbookBaseUrl`), or, with runbook hosting,
+   * empty here and set by the central stack to the hosted copy's URL.
+   */
   readonly runbookBaseUrl: string;
+  /** Render runbooks/*.md to HTML and serve them to the organization from the security account. */
+  readonly runbookHosting: boolean;
+  /**
+   * Regions whose sign-in events (`aws.signin`) are forwarded to the central bus: the member
+   * StackSet and the management account's sign-in stacks are deployed to each. Holds us-east-1.
+   */
+  readonly signinRegions: string[];
   /** Retention of the functions' log groups, days. */
   readonly logRetentionDays: number;
   /** Address subscribed to the alarm topic (optional). */
@@ -56,6 +66,31 @@ export interface IamwatchConfig {
   /** Also deploy the forwarding rule and member role into the management account (StackSets skip it). */
   readonly monitorManagementAccount: boolean;
 }
+
+/**
+ * The commercial regions enabled by default in every account (no opt-in needed): where console
+ * sign-in events can be delivered unless the organization enables an opt-in region. A region that
+ * is not enabled in every target account must not be listed: the StackSet would fail there.
+ */
+export const DEFAULT_SIGNIN_REGIONS: readonly string[] = [
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'ca-central-1',
+  'sa-east-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-central-1',
+  'eu-north-1',
+  'ap-south-1',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-southeast-1',
+  'ap-southeast-2',
+];
 
 /** Where the context lookups come from: `App.node.tryGetContext` or a plain object in tests. */
 export type ContextSource = (key: string) => unknown;
@@ -153,7 +188,25 @@ export function loadConfig(ctx: ContextSource): IamwatchConfig {
   );
 
   const runbookBaseUrl = str(ctx, 'runbookBaseUrl', '');
-  if (runbookBaseUrl !== '') check(/^https:\/\//.test(runbookBaseUrl), 'runbookBaseUrl', `"${runbookBaseUrl}" must be an https:// URL`);
+  const runbookHosting = bool(ctx, 'runbookHosting', false);
+  if (runbookHosting) {
+    check(runbookBaseUrl === '', 'runbookBaseUrl', `must be empty with iamwatch:runbookHosting (the hosted runbooks' URL is used), got "${runbookBaseUrl}"; keep one of the two`);
+  } else {
+    check(
+      runbookBaseUrl !== '',
+      'runbookBaseUrl',
+      'is empty: every finding, Jira issue and Slack message links its runbook under this URL. Set it to where your ' +
+        'runbooks/ folder is served (https://...), or set iamwatch:runbookHosting to true to have the security account serve them to the organization',
+    );
+    check(/^https:\/\/[^\s/]+/.test(runbookBaseUrl), 'runbookBaseUrl', `"${runbookBaseUrl}" must be an https:// URL`);
+  }
+
+  const signinRegions = ctx('iamwatch:signinRegions') === undefined ? [...DEFAULT_SIGNIN_REGIONS] : list(ctx, 'signinRegions');
+  check(signinRegions.includes('us-east-1'), 'signinRegions', 'must hold us-east-1 (the central bus and the IAM forwarding rule are there)');
+  for (const region of signinRegions) {
+    check(/^[a-z]{2}-[a-z]+-\d$/.test(region) && !region.startsWith('cn-'), 'signinRegions', `"${region}" is not a region of the aws partition (e.g. eu-west-1)`);
+  }
+  check(new Set(signinRegions).size === signinRegions.length, 'signinRegions', `lists a region twice: ${signinRegions.join(', ')}`);
 
   const logRetentionDays = num(ctx, 'logRetentionDays', 90);
   check(VALID_RETENTION_DAYS.includes(logRetentionDays), 'logRetentionDays', `${logRetentionDays} is not a CloudWatch Logs retention (${VALID_RETENTION_DAYS.join(', ')})`);
@@ -173,6 +226,8 @@ export function loadConfig(ctx: ContextSource): IamwatchConfig {
     policyFile,
     lambdaAssetDir: path.resolve(CDK_ROOT, str(ctx, 'lambdaAssetDir', '../target/lambda')),
     runbookBaseUrl,
+    runbookHosting,
+    signinRegions,
     logRetentionDays,
     alarmEmail,
     monitorManagementAccount: bool(ctx, 'monitorManagementAccount', true),

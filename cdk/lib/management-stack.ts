@@ -1,9 +1,11 @@
 import { BootstraplessSynthesizer, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IamwatchConfig } from './config';
-import { MemberResources } from './member-stack';
-import { DETECT_ROLE_NAME, ORG_READER_ROLE_NAME, roleArn } from './names';
+import { MemberResources, forwardTargetDlq, signInForwardRule } from './member-stack';
+import { DETECT_ROLE_NAME, FORWARD_ROLE_NAME, ORG_READER_ROLE_NAME, SIGNIN_FORWARD_RULE_NAME, roleArn } from './names';
 
 /** Organizations reads for enrichment (docs/contracts.md, "Roles"). */
 export const ORG_READER_ACTIONS = [
@@ -62,7 +64,38 @@ export class ManagementStack extends Stack {
       this.member = new MemberResources(this, 'Member', {
         orgId: config.orgId,
         securityAccountId: config.securityAccountId,
+        signinRegions: config.signinRegions,
       });
     }
+  }
+}
+
+export interface ManagementSignInStackProps extends StackProps {
+  readonly config: IamwatchConfig;
+}
+
+/**
+ * The management account's sign-in forwarding in one region other than us-east-1 (one stack per
+ * region of `iamwatch:signinRegions`; StackSets skip the management account): the rule
+ * `iamwatch-forward-signin` and its dead-letter queue. The rule uses the forwarding role of
+ * `IamwatchManagement` (IAM is global: one role per account), which is deployed first.
+ */
+export class ManagementSignInStack extends Stack {
+  public readonly rule: events.CfnRule;
+  public readonly dlq: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: ManagementSignInStackProps) {
+    super(scope, id, {
+      description: 'iamwatch management account: console sign-in events of this region to the central bus',
+      synthesizer: new BootstraplessSynthesizer(),
+      ...props,
+    });
+    const { config } = props;
+    this.dlq = forwardTargetDlq(this, 'ForwardTargetDlq', [`arn:aws:events:${this.region}:${this.account}:rule/${SIGNIN_FORWARD_RULE_NAME}`]);
+    this.rule = signInForwardRule(this, 'SignInForwardRule', {
+      securityAccountId: config.securityAccountId,
+      forwardRoleArn: roleArn(config.managementAccountId, FORWARD_ROLE_NAME),
+      dlq: this.dlq,
+    });
   }
 }

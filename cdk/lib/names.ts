@@ -28,6 +28,16 @@ export const MEMBER_ROLE_NAME = 'iamwatch-member';
 export const WRITEBACK_ROLE_NAME = 'iamwatch-writeback';
 export const ORG_READER_ROLE_NAME = 'iamwatch-org-reader';
 export const FORWARD_RULE_NAME = 'iamwatch-forward';
+/**
+ * The role EventBridge assumes to put forwarded events on the central bus: one per account,
+ * created in us-east-1 only (IAM is global), used by the forwarding rule there and by the sign-in
+ * rules of the other regions.
+ */
+export const FORWARD_ROLE_NAME = 'iamwatch-forward';
+/** The rule forwarding `aws.signin` events in every sign-in region but us-east-1. */
+export const SIGNIN_FORWARD_RULE_NAME = 'iamwatch-forward-signin';
+/** The event source of console sign-ins (delivered in the region of the sign-in endpoint). */
+export const SIGNIN_EVENT_SOURCE = 'signin.amazonaws.com';
 /** Dead-letter queue of the forwarding rule's target in each member account. */
 export const FORWARD_DLQ_NAME = 'iamwatch-forward-target-dlq';
 export const STACK_SET_NAME = 'iamwatch-member';
@@ -80,18 +90,33 @@ export function forwardedEventNames(rules: readonly CatalogRule[] = RULES): Map<
   return new Map([...bySource].filter(([, names]) => names.size > 0).map(([source, names]) => [source, [...names].sort()]));
 }
 
+/** The pattern of one event source's forwarded events, in CloudFormation's key names. */
+function sourcePattern(eventSource: string, eventNames: string[]): Record<string, unknown> {
+  return {
+    'source': [EVENT_SOURCES[eventSource].source],
+    'detail-type': [EVENT_SOURCES[eventSource].detailType],
+    'detail': { eventSource: [eventSource], eventName: eventNames },
+  };
+}
+
 /**
  * The pattern of the forwarding rule (member accounts) and of the central rule, one definition
  * for both, in CloudFormation's key names: one source's calls, or `$or` over the sources.
  */
 export function forwardedEventPattern(rules: readonly CatalogRule[] = RULES): Record<string, unknown> {
-  const perSource = [...forwardedEventNames(rules)].map(([eventSource, eventNames]) => ({
-    'source': [EVENT_SOURCES[eventSource].source],
-    'detail-type': [EVENT_SOURCES[eventSource].detailType],
-    'detail': { eventSource: [eventSource], eventName: eventNames },
-  }));
+  const perSource = [...forwardedEventNames(rules)].map(([eventSource, eventNames]) => sourcePattern(eventSource, eventNames));
   if (perSource.length === 0) throw new Error('rules.json: no rule names an event to forward');
   return perSource.length === 1 ? perSource[0] : { $or: perSource };
+}
+
+/**
+ * The pattern of the sign-in rules of the regions other than us-east-1: the `signin.amazonaws.com`
+ * branch of the forwarding pattern (the same names, from the rules of that source).
+ */
+export function signInEventPattern(rules: readonly CatalogRule[] = RULES): Record<string, unknown> {
+  const names = forwardedEventNames(rules).get(SIGNIN_EVENT_SOURCE);
+  if (names === undefined) throw new Error(`rules.json: no rule of ${SIGNIN_EVENT_SOURCE} names an event to forward`);
+  return sourcePattern(SIGNIN_EVENT_SOURCE, names);
 }
 
 /** EventBridge `source` values of the forwarded events. */
@@ -103,6 +128,7 @@ export function forwardedSources(rules: readonly CatalogRule[] = RULES): string[
 export const ORG_EVENT_SOURCES: readonly string[] = Object.values(EVENT_SOURCES).map((s) => s.source);
 
 export const FORWARDED_EVENT_PATTERN = forwardedEventPattern();
+export const SIGNIN_EVENT_PATTERN = signInEventPattern();
 
 export function roleArn(account: string, roleName: string): string {
   return `arn:aws:iam::${account}:role/${roleName}`;
@@ -110,4 +136,20 @@ export function roleArn(account: string, roleName: string): string {
 
 export function busArn(account: string): string {
   return `arn:aws:events:${REGION}:${account}:event-bus/${BUS_NAME}`;
+}
+
+/** The bucket of the hosted runbooks (iamwatch:runbookHosting) in the security account. */
+export function runbookBucketName(account: string): string {
+  return `iamwatch-runbooks-${account}-${REGION}`;
+}
+
+/** Key prefix of the hosted runbooks: `runbooks/<rule-id>.md`, as the finding links them. */
+export const RUNBOOK_KEY_PREFIX = 'runbooks/';
+
+/**
+ * Base URL of the hosted runbooks: the S3 console's view of an object, which a responder signed
+ * in to any account of the organization opens (the finding appends `/<rule-id>.md`).
+ */
+export function hostedRunbookBaseUrl(bucketName: string): string {
+  return `https://${REGION}.console.aws.amazon.com/s3/object/${bucketName}?region=${REGION}&bucketType=general&prefix=${RUNBOOK_KEY_PREFIX}`;
 }

@@ -96,11 +96,15 @@ describe('coverage cannot be switched off silently', () => {
         assert.equal(sends.length, 1, `${ruleId}: one statement lets EventBridge send to the DLQ`);
         assert.deepEqual(sends[0].Principal, { Service: 'events.amazonaws.com' });
         assert.deepEqual(asArray(sends[0].Action), ['sqs:SendMessage']);
-        const sourceArn = text(sends[0].Condition.ArnEquals['aws:SourceArn']);
-        const ruleArn = text(rule.Properties.Name ? `rule/${rule.Properties.Name}` : '');
+        // The rule itself, or by name: this rule and (a template for every region) the other
+        // forwarding rule of the template, the one the DLQ serves in the other regions.
+        const sourceArns = asArray(sends[0].Condition.ArnEquals['aws:SourceArn']);
+        const ruleNames = rules.map(([, r]) => `rule/${r.Properties.Name}`);
+        const ruleArn = `rule/${rule.Properties.Name}`;
         assert.ok(
-          JSON.stringify(sends[0].Condition.ArnEquals['aws:SourceArn']) === JSON.stringify(getAtt(ruleId)) || sourceArn.endsWith(ruleArn),
-          `${ruleId}: the DLQ accepts only this rule's events (${sourceArn})`,
+          (sourceArns.length === 1 && JSON.stringify(sourceArns[0]) === JSON.stringify(getAtt(ruleId))) ||
+            (sourceArns.some((a) => text(a).endsWith(ruleArn)) && sourceArns.every((a) => ruleNames.some((n) => text(a).endsWith(n)))),
+          `${ruleId}: the DLQ accepts only the events of this template's rules (${sourceArns.map(text).join(', ')})`,
         );
       }
     }
@@ -150,13 +154,21 @@ describe('coverage cannot be switched off silently', () => {
   });
 
   for (const [where, template] of [['StackSet template', built.memberTemplate], ['management stack', built.managementTemplate]] as const) {
-    test(`the forwarding role trusts EventBridge only for the forwarding rule of its own account (${where})`, () => {
+    test(`the forwarding role trusts EventBridge only for the forwarding rules of its own account (${where})`, () => {
       const roles = Object.values(template.findResources('AWS::IAM::Role')) as any[];
       const forward = roles.filter((r) => r.Properties.AssumeRolePolicyDocument.Statement.some((s: any) => s.Principal?.Service === 'events.amazonaws.com'));
       assert.equal(forward.length, 1);
       const [s] = forward[0].Properties.AssumeRolePolicyDocument.Statement;
-      const sourceArn = text(s.Condition.StringEquals['aws:SourceArn']);
-      assert.match(sourceArn, /^arn:aws:events:(\$\{AWS::Region\}|us-east-1):(\$\{AWS::AccountId\}|\d{12}):rule\/iamwatch-forward$/);
+      const account = '(\\$\\{AWS::AccountId\\}|\\d{12})';
+      const [iamRule, ...signInRules] = asArray(s.Condition.StringEquals['aws:SourceArn']).map(text);
+      assert.match(iamRule, new RegExp(`^arn:aws:events:us-east-1:${account}:rule/iamwatch-forward$`));
+      // The sign-in rules of the other sign-in regions, one each, and nothing else.
+      const regions = signInRules.map((arn) => {
+        const m = arn.match(new RegExp(`^arn:aws:events:([a-z0-9-]+):${account}:rule/iamwatch-forward-signin$`));
+        assert.ok(m, arn);
+        return m[1];
+      });
+      assert.deepEqual(regions, built.config.signinRegions.filter((r) => r !== 'us-east-1'));
       assert.ok(s.Condition.StringEquals['aws:SourceAccount'], 'aws:SourceAccount');
     });
   }

@@ -39,6 +39,11 @@ describe('cdk-nag AwsSolutions', () => {
       'iamwatch:monitorManagementAccount': false,
     }],
     ['with an alarm e-mail subscription', { 'iamwatch:alarmEmail': 'secops@example.com' }],
+    ['with an operator runbook base URL (nothing hosted) and two sign-in regions', {
+      'iamwatch:runbookHosting': false,
+      'iamwatch:runbookBaseUrl': 'https://wiki.example.com/iamwatch/runbooks/',
+      'iamwatch:signinRegions': ['us-east-1', 'eu-west-1'],
+    }],
   ] as const) {
     test(`no unacknowledged finding in any stack or nested stage (${name})`, () => {
       const built = synth(overrides);

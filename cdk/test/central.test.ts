@@ -3,9 +3,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
+import { DEFAULT_SIGNIN_REGIONS } from '../lib/config';
 import {
   MANAGEMENT_ACCOUNT,
   ORG_ID,
+  SECURITY_ACCOUNT,
   allowedActions,
   asArray,
   onlyResource,
@@ -134,6 +136,7 @@ describe('functions', () => {
       IAMWATCH_ORG_ROLE_ARN: `arn:aws:iam::${MANAGEMENT_ACCOUNT}:role/iamwatch-org-reader`,
       IAMWATCH_POLICY_FILE: '/var/task/policy.toml',
       IAMWATCH_CACHE_TTL_SECONDS: '300',
+      IAMWATCH_RUNBOOK_BASE_URL: `https://us-east-1.console.aws.amazon.com/s3/object/iamwatch-runbooks-${SECURITY_ACCOUNT}-us-east-1?region=us-east-1&bucketType=general&prefix=runbooks/`,
     });
   });
 
@@ -318,15 +321,22 @@ describe('logs and alarms', () => {
 describe('member StackSet', () => {
   const [stackSetId, stackSet] = onlyResource(t, 'AWS::CloudFormation::StackSet', { StackSetName: 'iamwatch-member' });
 
-  test('is service-managed, auto-deploys to the target OUs in us-east-1, as delegated administrator', () => {
+  test('is service-managed, auto-deploys to the target OUs in every sign-in region, as delegated administrator', () => {
     const p = stackSet.Properties;
     assert.equal(p.PermissionModel, 'SERVICE_MANAGED');
     assert.deepEqual(p.AutoDeployment, { Enabled: true, RetainStacksOnAccountRemoval: false });
     assert.equal(p.CallAs, 'DELEGATED_ADMIN');
     assert.deepEqual(p.Capabilities, ['CAPABILITY_NAMED_IAM']);
     assert.deepEqual(p.StackInstancesGroup, [
-      { DeploymentTargets: { OrganizationalUnitIds: ['ou-ab12-11111111', 'ou-ab12-22222222'] }, Regions: ['us-east-1'] },
+      { DeploymentTargets: { OrganizationalUnitIds: ['ou-ab12-11111111', 'ou-ab12-22222222'] }, Regions: built.config.signinRegions },
     ]);
+    assert.deepEqual(p.StackInstancesGroup[0].Regions, DEFAULT_SIGNIN_REGIONS, 'the configured list (cdk.json: the default)');
+    // us-east-1 first: its instance creates the forwarding role the other regions use.
+    assert.equal(p.OperationPreferences.RegionConcurrencyType, 'SEQUENTIAL');
+    assert.deepEqual(p.OperationPreferences.RegionOrder, ['us-east-1', ...DEFAULT_SIGNIN_REGIONS.filter((r) => r !== 'us-east-1')]);
+    const few = onlyResource(synth({ 'iamwatch:signinRegions': ['eu-west-1', 'us-east-1'] }).centralTemplate, 'AWS::CloudFormation::StackSet')[1];
+    assert.deepEqual(few.Properties.StackInstancesGroup[0].Regions, ['eu-west-1', 'us-east-1']);
+    assert.deepEqual(few.Properties.OperationPreferences.RegionOrder, ['us-east-1', 'eu-west-1']);
   });
 
   test('its template body is the synthesized member template', () => {

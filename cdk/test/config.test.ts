@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig, policyTicketMinSeverity } from '../lib/config';
+import { ConfigError, DEFAULT_SIGNIN_REGIONS, loadConfig, policyTicketMinSeverity } from '../lib/config';
 import { packageDir } from '../lib/lambda-package';
 import { baseContext, tmpDir } from './helpers';
 
@@ -40,11 +40,39 @@ describe('configuration', () => {
     ['iamwatch:policyFile', 'no-such-policy.toml', /iamwatch:policyFile: .*no-such-policy.toml is not a file/],
     ['iamwatch:logRetentionDays', 42, /42 is not a CloudWatch Logs retention/],
     ['iamwatch:alarmEmail', 'nobody', /"nobody" is not an e-mail address/],
+    ['iamwatch:signinRegions', ['eu-west-1'], /iamwatch:signinRegions: must hold us-east-1/],
+    ['iamwatch:signinRegions', ['us-east-1', 'cn-north-1'], /iamwatch:signinRegions: "cn-north-1" is not a region of the aws partition/],
+    ['iamwatch:signinRegions', ['us-east-1', 'Ireland'], /iamwatch:signinRegions: "Ireland" is not a region/],
+    ['iamwatch:signinRegions', ['us-east-1', 'eu-west-1', 'us-east-1'], /iamwatch:signinRegions: lists a region twice/],
+    ['iamwatch:signinRegions', 42, /iamwatch:signinRegions must be a list of strings/],
   ] as const) {
     test(`rejects ${key} = ${JSON.stringify(value)} with an error naming the key`, () => {
       assert.throws(() => load({ [key]: value }), (e: unknown) => e instanceof ConfigError && message.test(e.message));
     });
   }
+
+  test('sign-in regions: the default-enabled commercial regions unless configured; cdk.json lists the default', () => {
+    const context = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context;
+    assert.deepEqual(context['iamwatch:signinRegions'], DEFAULT_SIGNIN_REGIONS);
+    assert.deepEqual(load({ 'iamwatch:signinRegions': undefined }).signinRegions, DEFAULT_SIGNIN_REGIONS);
+    assert.ok(DEFAULT_SIGNIN_REGIONS.includes('us-east-1'));
+    assert.deepEqual(load({ 'iamwatch:signinRegions': 'us-east-1, eu-west-1' }).signinRegions, ['us-east-1', 'eu-west-1']);
+  });
+
+  test('runbooks: a base URL (https) or hosting, exactly one of them', () => {
+    const withUrl = load({ 'iamwatch:runbookHosting': false, 'iamwatch:runbookBaseUrl': 'https://wiki.example.com/rb/' });
+    assert.equal(withUrl.runbookBaseUrl, 'https://wiki.example.com/rb/');
+    assert.equal(withUrl.runbookHosting, false);
+    const hosted = load({ 'iamwatch:runbookHosting': true, 'iamwatch:runbookBaseUrl': '' });
+    assert.equal(hosted.runbookHosting, true);
+    assert.equal(hosted.runbookBaseUrl, '');
+    assert.throws(
+      () => load({ 'iamwatch:runbookHosting': false, 'iamwatch:runbookBaseUrl': 'http://wiki.example.com/rb' }),
+      /iamwatch:runbookBaseUrl: "http:\/\/wiki.example.com\/rb" must be an https:\/\/ URL/,
+    );
+    assert.throws(() => load({ 'iamwatch:runbookHosting': false, 'iamwatch:runbookBaseUrl': '' }), /iamwatch:runbookBaseUrl: is empty/);
+    assert.throws(() => load({ 'iamwatch:runbookHosting': 'maybe' }), /iamwatch:runbookHosting must be true or false/);
+  });
 
   test('the ticket threshold must agree with the policy file', () => {
     const critical = tmpPolicy('ticket_min_severity = "CRITICAL"\n');

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildIamwatchApp, IamwatchApp } from '../lib/app';
-import { loadConfig } from '../lib/config';
+import { IamwatchConfig, loadConfig } from '../lib/config';
 
 export const ORG_ID = 'o-testorg1234';
 /** Temporary folders of this test process, removed when it exits. */
@@ -60,6 +60,7 @@ export function baseContext(): Record<string, unknown> {
 
 export interface Synthesized extends IamwatchApp {
   readonly app: App;
+  readonly config: IamwatchConfig;
   readonly centralTemplate: Template;
   readonly managementTemplate: Template;
   readonly memberTemplate: Template;
@@ -70,10 +71,12 @@ export function synth(overrides: Record<string, unknown> = {}): Synthesized {
   const context = { ...baseContext(), ...overrides };
   const outdir = tmpDir('iamwatch-cdk-test-out-');
   const app = new App({ context, outdir });
-  const built = buildIamwatchApp(app, loadConfig((key) => app.node.tryGetContext(key)));
+  const config = loadConfig((key) => app.node.tryGetContext(key));
+  const built = buildIamwatchApp(app, config);
   return {
     ...built,
     app,
+    config,
     centralTemplate: Template.fromStack(built.central),
     managementTemplate: Template.fromStack(built.management),
     memberTemplate: Template.fromStack(built.member),

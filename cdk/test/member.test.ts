@@ -94,9 +94,9 @@ for (const [where, template] of [
 describe('member template', () => {
   const t = built.memberTemplate.toJSON();
 
-  test('holds only the forwarding rule, its role and dead-letter queue, the member and write-back roles', () => {
+  test('holds only the forwarding rules, their role and dead-letter queue, the member and write-back roles', () => {
     const types = Object.values(t.Resources).map((r: any) => r.Type).sort();
-    assert.deepEqual(types, ['AWS::Events::Rule', 'AWS::IAM::Role', 'AWS::IAM::Role', 'AWS::IAM::Role', 'AWS::SQS::Queue', 'AWS::SQS::QueuePolicy']);
+    assert.deepEqual(types, ['AWS::Events::Rule', 'AWS::Events::Rule', 'AWS::IAM::Role', 'AWS::IAM::Role', 'AWS::IAM::Role', 'AWS::SQS::Queue', 'AWS::SQS::QueuePolicy']);
   });
 
   test('needs no CDK bootstrap in the member accounts and fits a StackSet template body', () => {

@@ -38,6 +38,8 @@ export interface DetectProps {
   readonly config: IamwatchConfig;
   /** The queue of in-scope IAM events. */
   readonly eventsQueue: sqs.IQueue;
+  /** Where findings link runbooks: the operator's iamwatch:runbookBaseUrl or the hosted copy's URL. */
+  readonly runbookBaseUrl: string;
 }
 
 /**
@@ -66,8 +68,8 @@ export class Detect extends Group {
       IAMWATCH_ORG_ROLE_ARN: roleArn(config.managementAccountId, ORG_READER_ROLE_NAME),
       IAMWATCH_POLICY_FILE: POLICY_FILE_IN_PACKAGE,
       IAMWATCH_CACHE_TTL_SECONDS: '300',
+      IAMWATCH_RUNBOOK_BASE_URL: props.runbookBaseUrl,
     };
-    if (config.runbookBaseUrl !== '') environment.IAMWATCH_RUNBOOK_BASE_URL = config.runbookBaseUrl;
     this.fn = new RustFunction(this, 'Detect', {
       functionName: DETECT_FUNCTION_NAME,
       roleName: DETECT_ROLE_NAME,

@@ -6,6 +6,8 @@ import { Group } from './group';
 export interface MemberStackSetProps {
   /** OUs (or the root) the StackSet auto-deploys to. */
   readonly targetOus: string[];
+  /** Regions of the stack instances (us-east-1 among them): `iamwatch:signinRegions`. */
+  readonly regions: string[];
   /** The member accounts' template (synthesized by MemberStack). */
   readonly templateBody: string;
   /** Roles the member template trusts by ARN (IAM rejects a trust policy naming a missing role), and the bus it forwards to. */
@@ -24,20 +26,22 @@ export class MemberStackSet extends Group {
     super(scope, id);
     this.stackSet = new cloudformation.CfnStackSet(this, 'MemberStackSet', {
       stackSetName: STACK_SET_NAME,
-      description: 'iamwatch member accounts: forward IAM events to the central bus; iamwatch-member role',
+      description: 'iamwatch member accounts: forward IAM and sign-in events to the central bus; iamwatch-member role',
       permissionModel: 'SERVICE_MANAGED',
       callAs: 'DELEGATED_ADMIN',
       autoDeployment: { enabled: true, retainStacksOnAccountRemoval: false },
       capabilities: ['CAPABILITY_NAMED_IAM'],
       managedExecution: { Active: true },
       // No account may fail silently: a failed instance stops the operation (and its alarm fires).
+      // us-east-1 first: its instance creates the forwarding role the other regions' sign-in rules use.
       operationPreferences: {
         failureToleranceCount: 0,
         maxConcurrentPercentage: 25,
-        regionConcurrencyType: 'PARALLEL',
+        regionConcurrencyType: 'SEQUENTIAL',
+        regionOrder: [REGION, ...props.regions.filter((r) => r !== REGION)],
       },
       stackInstancesGroup: [
-        { regions: [REGION], deploymentTargets: { organizationalUnitIds: props.targetOus } },
+        { regions: props.regions, deploymentTargets: { organizationalUnitIds: props.targetOus } },
       ],
       templateBody: props.templateBody,
     });
