@@ -5,7 +5,7 @@
 //! - accounts `security` (OU Security: bus, queues, the detect function's credentials),
 //!   `payments-prod` (OU Prod, tagged `env=prod`) and `dev-sandbox` (OU Sandbox);
 //! - in the security account: bus `iamwatch`, queue `iamwatch-events` (rule `iam-events`:
-//!   source `aws.iam`, CloudTrail detail-type), FIFO queue `iamwatch-tickets.fifo` (rule
+//!   sources `aws.iam` and `aws.signin` with their detail-types), FIFO queue `iamwatch-tickets.fifo` (rule
 //!   `urgent-findings`: source `iamwatch`, `recordState = ACTIVE`, `score >= 70`), and queue
 //!   `iamwatch-findings` (rule `all-findings`: every finding event);
 //! - in every account: the member role `iamwatch-member`; in the management account the
@@ -256,7 +256,11 @@ async fn plumbing(sdk: &SdkConfig) -> Result<(String, String, String), HarnessEr
     let rules = [
         (
             "iam-events",
-            serde_json::json!({"source": ["aws.iam"], "detail-type": ["AWS API Call via CloudTrail"]}),
+            // IAM calls and console sign-ins, as the CDK app's intake rule takes them.
+            serde_json::json!({
+                "source": ["aws.iam", "aws.signin"],
+                "detail-type": ["AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail"]
+            }),
             &arns[0],
             None,
         ),

@@ -162,16 +162,23 @@ impl Pipeline {
     /// The finding events that reached a queue of the security account (received and deleted).
     pub async fn finding_events(&self, queue_url: &str) -> Result<Vec<FindingEvent>, HarnessError> {
         let sec = &self.org.security.sdk;
-        let messages = sqs::receive(sec, queue_url, 1000).await?;
         let mut out = Vec::new();
-        for m in &messages {
-            let v: serde_json::Value = serde_json::from_str(m.body().unwrap_or("{}"))
-                .map_err(|e| HarnessError::aws("finding event body", e))?;
-            let e: FindingEvent = serde_json::from_value(v["detail"].clone())
-                .map_err(|e| HarnessError::aws("finding event detail", e))?;
-            out.push(e);
+        // Ten at a time, each batch deleted before the next receive: a FIFO queue holds the
+        // rest of a message group back while some of it is in flight.
+        loop {
+            let messages = sqs::receive(sec, queue_url, 10).await?;
+            if messages.is_empty() {
+                break;
+            }
+            for m in &messages {
+                let v: serde_json::Value = serde_json::from_str(m.body().unwrap_or("{}"))
+                    .map_err(|e| HarnessError::aws("finding event body", e))?;
+                let e: FindingEvent = serde_json::from_value(v["detail"].clone())
+                    .map_err(|e| HarnessError::aws("finding event detail", e))?;
+                out.push(e);
+            }
+            sqs::delete(sec, queue_url, &messages.iter().collect::<Vec<_>>()).await?;
         }
-        sqs::delete(sec, queue_url, &messages.iter().collect::<Vec<_>>()).await?;
         Ok(out)
     }
 }

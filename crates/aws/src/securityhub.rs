@@ -30,7 +30,6 @@ use aws_sdk_securityhub::types::{AwsSecurityFindingFilters, StringFilter, String
 use aws_sdk_securityhub::Client;
 use iamwatch_core::finding::{fields, Finding, RecordState};
 use iamwatch_core::ports::{FileReport, FindingSink, PortError};
-use iamwatch_core::resolve::Resolution;
 use std::collections::{BTreeMap, HashSet};
 
 /// Findings per `BatchImportFindings` call (the API's limit).
@@ -262,10 +261,10 @@ impl FindingSink for SecurityHubSink {
         report
     }
 
-    async fn findings_ended_by(&self, resolution: &Resolution) -> Result<Vec<Finding>, PortError> {
-        let prefix = format!("iamwatch/{}/", resolution.account);
+    async fn active_findings(&self, account: &str) -> Result<Vec<Finding>, PortError> {
+        let prefix = format!("iamwatch/{account}/");
         let mut found: Vec<Finding> = Vec::new();
-        match self.accounts.for_account(&resolution.account).await {
+        match self.accounts.for_account(account).await {
             Ok(sdk) => match self.get_findings(&sdk, &prefix, true).await {
                 Ok(fs) => found.extend(fs),
                 Err(e) if e.retryable => return Err(e),
@@ -275,14 +274,14 @@ impl FindingSink for SecurityHubSink {
             Err(e) => tracing::warn!(error = %e, "cannot read the member account's findings"),
         }
         let own = self.accounts.own_account_id().await?;
-        if own != resolution.account {
+        if own != account {
             found.extend(
                 self.get_findings(self.accounts.base(), &prefix, true)
                     .await?,
             );
         }
         let mut seen = HashSet::new();
-        found.retain(|f| resolution.ends(f) && seen.insert(f.id.clone()));
+        found.retain(|f| f.record_state == RecordState::Active && seen.insert(f.id.clone()));
         Ok(found)
     }
 }

@@ -18,7 +18,6 @@ use crate::enrich::Enrichment;
 use crate::finding::Finding;
 use crate::finding_event::FindingEvent;
 use crate::record::CloudTrailRecord;
-use crate::resolve::Resolution;
 use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -62,10 +61,13 @@ pub trait FindingSink: Send + Sync {
     /// backend requires and report per-finding failures instead of failing the whole call.
     fn file(&self, findings: &[Finding]) -> impl Future<Output = FileReport> + Send;
 
-    /// The active findings `resolution` ends, so the caller can archive them.
-    fn findings_ended_by(
+    /// Every active iamwatch finding of `account`, wherever it was filed (the member account,
+    /// or the fallback account), each id once. The caller picks what a resolving event ends
+    /// ([`crate::resolve::Resolution::ends`]) or what a rename moves
+    /// ([`crate::resolve::Rename::applies`]).
+    fn active_findings(
         &self,
-        resolution: &Resolution,
+        account: &str,
     ) -> impl Future<Output = Result<Vec<Finding>, PortError>> + Send;
 }
 

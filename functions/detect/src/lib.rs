@@ -24,7 +24,7 @@ pub mod config;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use iamwatch_core::engine::finding;
-use iamwatch_core::finding::Finding;
+use iamwatch_core::finding::{fields, Finding, RecordState};
 use iamwatch_core::finding_event::FindingEvent;
 use iamwatch_core::ports::{Enricher, FindingPublisher, FindingSink, PortError};
 use iamwatch_core::record::{Envelope, EnvelopeRejection};
@@ -237,7 +237,80 @@ where
             return Outcome::Duplicate;
         }
     }
-    match evaluate(&record, &d.policy) {
+    // A call iamwatch would otherwise drop silently is a failure with its reason (logged, and
+    // to the DLQ), never nothing.
+    if let Some(why) = iamwatch_core::engine::unreadable(&record) {
+        tracing::warn!(reason = %why, "unreadable in-scope call");
+        return Outcome::Failed {
+            reason: why,
+            retryable: false,
+        };
+    }
+    let rename = iamwatch_core::resolve::renaming(&record);
+    let outcome = judge(d, &record, rename.as_ref(), metrics).await;
+    // A renamed user's findings follow it, whatever the verdict on the rename itself.
+    if let (Some(rename), false) = (rename, matches!(outcome, Outcome::Failed { .. })) {
+        if let Err(e) = follow_rename(d, &rename, metrics).await {
+            return failed(&e);
+        }
+    }
+    outcome
+}
+
+/// Re-files every active finding of a renamed user under its new name, and archives it under
+/// the old one where the id holds the name, so a rename never hides a finding.
+async fn follow_rename<E, S, P>(
+    d: &Detector<E, S, P>,
+    rename: &iamwatch_core::resolve::Rename,
+    metrics: &mut Metrics,
+) -> Result<(), PortError>
+where
+    E: Enricher,
+    S: FindingSink,
+    P: FindingPublisher,
+{
+    let moved: Vec<Finding> = d
+        .sink
+        .active_findings(&rename.account)
+        .await?
+        .into_iter()
+        // The rename's own finding was filed under the new name already.
+        .filter(|f| {
+            rename.applies(f)
+                && (rename.event_id.is_none()
+                    || f.field(fields::EVENT_ID) != rename.event_id.as_deref())
+        })
+        .flat_map(|f| {
+            let (old, new) = rename.refile(&f);
+            old.into_iter().chain(std::iter::once(new))
+        })
+        .collect();
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let ids = file_and_publish(d, &moved).await?;
+    metrics.archived += moved
+        .iter()
+        .filter(|f| f.record_state == RecordState::Archived)
+        .count() as u64;
+    tracing::info!(from = %rename.from, to = %rename.to, refiled = ?ids, "findings follow the renamed user");
+    Ok(())
+}
+
+/// The verdict on a checked record, carried out: a finding filed and published, a resolution's
+/// findings archived, a suppression counted.
+async fn judge<E, S, P>(
+    d: &Detector<E, S, P>,
+    record: &iamwatch_core::CloudTrailRecord,
+    rename: Option<&iamwatch_core::resolve::Rename>,
+    metrics: &mut Metrics,
+) -> Outcome
+where
+    E: Enricher,
+    S: FindingSink,
+    P: FindingPublisher,
+{
+    match evaluate(record, &d.policy) {
         Verdict::OutOfScope | Verdict::NoFinding => Outcome::Ignored,
         Verdict::Suppressed { detection, reason } => {
             metrics.suppressed += 1;
@@ -245,12 +318,16 @@ where
             Outcome::Suppressed
         }
         Verdict::Finding(detection) => {
-            let enrichment = d.enricher.enrich(&record, detection.subject.user()).await;
+            let enrichment = d.enricher.enrich(record, detection.subject.user()).await;
             if !enrichment.gaps.is_empty() {
                 metrics.enrichment_failures += 1;
                 tracing::warn!(gaps = ?enrichment.gaps, "enrichment incomplete");
             }
-            let (f, score) = finding(&detection, &record, &d.policy, &enrichment, &d.ctx);
+            let (mut f, score) = finding(&detection, record, &d.policy, &enrichment, &d.ctx);
+            // A rename's own finding follows the user at once, as the scanner's timeline does.
+            if let Some(rn) = rename {
+                f = rn.refile(&f).1;
+            }
             tracing::info!(finding_id = %f.id, rule = detection.rule.id, score = score.value, label = %score.label, "finding");
             match file_and_publish(d, std::slice::from_ref(&f)).await {
                 Ok(_) => {
@@ -261,8 +338,8 @@ where
             }
         }
         Verdict::Resolution(res) => {
-            let ended = match d.sink.findings_ended_by(&res).await {
-                Ok(f) => f,
+            let ended: Vec<Finding> = match d.sink.active_findings(&res.account).await {
+                Ok(fs) => fs.into_iter().filter(|f| res.ends(f)).collect(),
                 Err(e) => return failed(&e),
             };
             if ended.is_empty() {

@@ -267,3 +267,78 @@ fn emf_lines_declare_their_metrics() {
         json!(["Function", "Label"])
     );
 }
+
+async fn run_one(
+    d: &Detector<MemoryEnricher, MemoryFindingSink, MemoryPublisher>,
+    id: &str,
+    body: &Value,
+) -> Vec<String> {
+    let mut event = SqsEvent::default();
+    event.records.push(message(id, &body.to_string()));
+    let resp = handler(d, LambdaEvent::new(event, Context::default()))
+        .await
+        .unwrap();
+    failed_ids(&resp)
+}
+
+/// A rename never hides a finding: the old name's finding is archived and re-filed under the
+/// new name, which a later DeleteUser of the new name ends.
+#[tokio::test]
+async fn a_renamed_user_takes_its_findings_along() {
+    let d = detector(Policy::default());
+    let created = envelope("r1", "CreateUser", json!({"userName": "contractor-jo"}));
+    let renamed = envelope(
+        "r2",
+        "UpdateUser",
+        json!({"userName": "contractor-jo", "newUserName": "svc-audit"}),
+    );
+    let deleted = envelope("r3", "DeleteUser", json!({"userName": "svc-audit"}));
+    assert!(run_one(&d, "m1", &created).await.is_empty());
+    assert!(run_one(&d, "m2", &renamed).await.is_empty());
+    let old = d
+        .sink
+        .get(&format!(
+            "iamwatch/{ACCOUNT}/iam-user-created/contractor-jo"
+        ))
+        .unwrap();
+    assert_eq!(old.record_state, RecordState::Archived);
+    let new_id = format!("iamwatch/{ACCOUNT}/iam-user-created/svc-audit");
+    let new = d.sink.get(&new_id).expect("re-filed under the new name");
+    assert_eq!(new.record_state, RecordState::Active);
+    assert_eq!(new.field(fields::USER), Some("svc-audit"));
+    assert!(run_one(&d, "m3", &deleted).await.is_empty());
+    assert_eq!(
+        d.sink.get(&new_id).unwrap().record_state,
+        RecordState::Archived,
+        "the new name's DeleteUser ends it"
+    );
+}
+
+/// A successful in-scope call that does not say what it did is a failed message with its
+/// reason (to the DLQ), never nothing.
+#[tokio::test]
+async fn an_unreadable_call_fails_with_its_reason() {
+    let d = detector(Policy::default());
+    let body = envelope("u1", "DeleteUser", Value::Null);
+    assert_eq!(run_one(&d, "m1", &body).await, ["m1"]);
+    assert!(d.sink.all().is_empty());
+}
+
+/// Sign-in events (source aws.signin) are accepted and filed like IAM calls.
+#[tokio::test]
+async fn a_console_sign_in_without_mfa_is_filed() {
+    let d = detector(Policy::default());
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../events/console-login-without-mfa.json"
+    );
+    let sample: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(sample["source"], "aws.signin");
+    assert!(run_one(&d, "m1", &sample).await.is_empty());
+    let filed = d.sink.all();
+    assert_eq!(filed.len(), 1);
+    assert_eq!(
+        filed[0].field(fields::RULE_ID),
+        Some("console-login-without-mfa")
+    );
+}

@@ -8,10 +8,9 @@ pub mod records;
 pub use records::{create_user_record, sample_finding};
 
 use iamwatch_core::enrich::{AccountInfo, Enrichment, UserDetails};
-use iamwatch_core::finding::Finding;
+use iamwatch_core::finding::{Finding, RecordState};
 use iamwatch_core::finding_event::FindingEvent;
 use iamwatch_core::ports::{Enricher, FileReport, FindingPublisher, FindingSink, PortError};
-use iamwatch_core::resolve::Resolution;
 use iamwatch_core::CloudTrailRecord;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -125,13 +124,14 @@ impl FindingSink for MemoryFindingSink {
         report
     }
 
-    async fn findings_ended_by(&self, resolution: &Resolution) -> Result<Vec<Finding>, PortError> {
+    async fn active_findings(&self, account: &str) -> Result<Vec<Finding>, PortError> {
         if let Some(e) = lock(&self.fail_lookup).clone() {
             return Err(e);
         }
+        let prefix = format!("iamwatch/{account}/");
         Ok(lock(&self.findings)
             .values()
-            .filter(|f| resolution.ends(f))
+            .filter(|f| f.record_state == RecordState::Active && f.id.starts_with(&prefix))
             .cloned()
             .collect())
     }
