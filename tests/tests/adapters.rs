@@ -96,6 +96,14 @@ fn roles_are_assumed_once_and_accounts_cached() {
             "member role + org reader role, once each"
         );
 
+        // The organization's accounts, listed once through the org reader role and cached.
+        let ids = enricher.org_accounts().await.expect("listed");
+        for a in org.members().into_iter().chain([&org.security]) {
+            assert!(ids.contains(&a.id), "{} in {ids:?}", a.id);
+        }
+        assert_eq!(enricher.org_accounts().await, Some(ids));
+        assert_eq!(proxy.requests("ListAccounts"), 1, "cached");
+
         // A user that does not exist is a gap, not an error.
         let missing = enricher.enrich(&record, Some("nobody")).await;
         assert!(missing.target_user.is_none());

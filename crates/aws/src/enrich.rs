@@ -19,6 +19,7 @@ use aws_smithy_types::DateTime;
 use iamwatch_core::enrich::{AccessKeyInfo, AccountInfo, Enrichment, UserDetails};
 use iamwatch_core::ports::{Enricher, PortError};
 use iamwatch_core::CloudTrailRecord;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// Longest time a user's IAM state is reused.
@@ -30,6 +31,7 @@ pub struct AwsEnricher {
     org_role_arn: Option<String>,
     account_cache: TtlCache<String, AccountInfo>,
     user_cache: TtlCache<(String, String), UserDetails>,
+    org_cache: TtlCache<(), BTreeSet<String>>,
 }
 
 impl AwsEnricher {
@@ -41,6 +43,7 @@ impl AwsEnricher {
             org_role_arn,
             account_cache: TtlCache::new(ttl),
             user_cache: TtlCache::new(ttl.min(USER_CACHE_TTL)),
+            org_cache: TtlCache::new(ttl),
         }
     }
 
@@ -79,7 +82,55 @@ impl AwsEnricher {
     }
 }
 
+impl AwsEnricher {
+    /// The organization's account ids (`ListAccounts`, every page), through the org-reader
+    /// role when one is set.
+    async fn list_org_accounts(&self) -> Result<BTreeSet<String>, PortError> {
+        let sdk = match &self.org_role_arn {
+            Some(arn) => self.accounts.for_role(arn).await?,
+            None => self.accounts.base().clone(),
+        };
+        let client = aws_sdk_organizations::Client::new(&sdk);
+        let mut ids = BTreeSet::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = client
+                .list_accounts()
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| port_error("organizations:ListAccounts", &e))?;
+            ids.extend(
+                page.accounts()
+                    .iter()
+                    .filter_map(|a| a.id())
+                    .map(str::to_string),
+            );
+            match page.next_token() {
+                Some(t) => token = Some(t.to_string()),
+                None => return Ok(ids),
+            }
+        }
+    }
+}
+
 impl Enricher for AwsEnricher {
+    async fn org_accounts(&self) -> Option<BTreeSet<String>> {
+        if let Some(ids) = self.org_cache.get(&()) {
+            return Some(ids);
+        }
+        match self.list_org_accounts().await {
+            Ok(ids) => {
+                self.org_cache.put((), ids.clone());
+                Some(ids)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list the organization's accounts");
+                None
+            }
+        }
+    }
+
     async fn enrich(&self, record: &CloudTrailRecord, target_user: Option<&str>) -> Enrichment {
         let account_id = record.account_id();
         // The root user is no IAM user: there is nothing to read about it in IAM.

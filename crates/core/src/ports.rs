@@ -19,6 +19,7 @@ use crate::finding::Finding;
 use crate::finding_event::FindingEvent;
 use crate::record::CloudTrailRecord;
 use serde::de::DeserializeOwned;
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -42,6 +43,11 @@ pub trait Enricher: Send + Sync {
         record: &CloudTrailRecord,
         target_user: Option<&str>,
     ) -> impl Future<Output = Enrichment> + Send;
+
+    /// The ids of the organization's accounts, when they can be read (cached by the adapter);
+    /// `None` otherwise, and rules that ask whether an account is in the organization then
+    /// fall back to "not the role's own account" ([`crate::rules::Context::in_org`]).
+    fn org_accounts(&self) -> impl Future<Output = Option<BTreeSet<String>>> + Send;
 }
 
 /// The outcome of filing a batch of findings.

@@ -23,12 +23,14 @@
 pub mod config;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use iamwatch_core::engine::evaluate_in;
 use iamwatch_core::engine::finding;
 use iamwatch_core::finding::{fields, Finding, RecordState};
 use iamwatch_core::finding_event::FindingEvent;
 use iamwatch_core::ports::{Enricher, FindingPublisher, FindingSink, PortError};
 use iamwatch_core::record::{Envelope, EnvelopeRejection};
-use iamwatch_core::{evaluate, FindingContext, Label, Policy, Verdict};
+use iamwatch_core::rules::Context;
+use iamwatch_core::{FindingContext, Label, Policy, Verdict};
 use iamwatch_lambda::batch::{self, BatchOptions, Disposition};
 use iamwatch_lambda::{deadline, emf};
 use lambda_runtime::LambdaEvent;
@@ -310,7 +312,13 @@ where
     S: FindingSink,
     P: FindingPublisher,
 {
-    match evaluate(record, &d.policy) {
+    // Rules that ask whether an account is in the organization learn it from Organizations.
+    let org_accounts = d.enricher.org_accounts().await;
+    let mut cx = Context::new(&d.policy);
+    if let Some(accounts) = &org_accounts {
+        cx = cx.with_org_accounts(accounts);
+    }
+    match evaluate_in(record, &cx) {
         Verdict::OutOfScope | Verdict::NoFinding => Outcome::Ignored,
         Verdict::Suppressed { detection, reason } => {
             metrics.suppressed += 1;

@@ -342,3 +342,33 @@ async fn a_console_sign_in_without_mfa_is_filed() {
         Some("console-login-without-mfa")
     );
 }
+
+/// "Outside the organization" comes from the organization's accounts that enrichment lists:
+/// a role trusting an account of the organization is no finding, an outside one is.
+#[tokio::test]
+async fn role_trust_is_judged_against_the_organizations_accounts() {
+    let mut d = detector(Policy::default());
+    d.enricher = d
+        .enricher
+        .with_account("222233334444", "shared-services", &["Infra"]);
+    let trusting = |id: &str, account: &str| {
+        let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{account}:root")},
+            "Action": "sts:AssumeRole"}]});
+        envelope(
+            id,
+            "CreateRole",
+            json!({"roleName": format!("r-{account}"), "assumeRolePolicyDocument": doc.to_string()}),
+        )
+    };
+    assert!(run_one(&d, "m1", &trusting("t1", "222233334444"))
+        .await
+        .is_empty());
+    assert!(d.sink.all().is_empty(), "an account of the organization");
+    assert!(run_one(&d, "m2", &trusting("t2", "999988887777"))
+        .await
+        .is_empty());
+    let filed = d.sink.all();
+    assert_eq!(filed.len(), 1);
+    assert_eq!(filed[0].field(fields::RULE_ID), Some("role-trust-opened"));
+}

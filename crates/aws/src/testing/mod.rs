@@ -64,6 +64,12 @@ impl MemoryEnricher {
 }
 
 impl Enricher for MemoryEnricher {
+    /// The accounts it knows are the organization's (`None` when it knows none).
+    async fn org_accounts(&self) -> Option<std::collections::BTreeSet<String>> {
+        let accounts = lock(&self.accounts);
+        (!accounts.is_empty()).then(|| accounts.keys().cloned().collect())
+    }
+
     async fn enrich(&self, record: &CloudTrailRecord, target_user: Option<&str>) -> Enrichment {
         let account = record.account_id().to_string();
         lock(&self.calls).push((account.clone(), target_user.map(str::to_string)));
