@@ -3,7 +3,7 @@
 use crate::term::escape;
 use crate::Format;
 use iamwatch_core::finding::{fields, RecordState};
-use iamwatch_core::{Finding, Label};
+use iamwatch_core::Finding;
 use iamwatch_scan::Totals;
 use std::io::{self, BufWriter, Write};
 
@@ -186,32 +186,9 @@ fn csv(out: &mut dyn Write, findings: &mut [Finding]) -> io::Result<()> {
 
 /// One line of totals for stderr.
 pub fn summary(findings: &[Finding], t: &Totals) -> String {
-    let by_label: Vec<String> = Label::ALL
-        .iter()
-        .rev()
-        .filter_map(|l| {
-            let n = findings.iter().filter(|f| f.severity.label == *l).count();
-            (n > 0).then(|| format!("{n} {}", l.as_str().to_lowercase()))
-        })
-        .collect();
-    let archived = findings
-        .iter()
-        .filter(|f| f.record_state == RecordState::Archived)
-        .count();
     format!(
-        "{} finding{}{}{} from {} records ({} IAM) in {} file{}; {} suppressed; {} error{}",
-        findings.len(),
-        if findings.len() == 1 { "" } else { "s" },
-        if by_label.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", by_label.join(", "))
-        },
-        if archived > 0 {
-            format!(", {archived} archived")
-        } else {
-            String::new()
-        },
+        "{} from {} records ({} IAM) in {} file{}; {} suppressed; {} error{}",
+        iamwatch_core::finding::count_phrase(findings),
         t.stats.items,
         t.stats.iam_records,
         t.files,

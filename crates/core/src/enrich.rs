@@ -108,6 +108,21 @@ pub struct OrgSnapshot {
 }
 
 impl OrgSnapshot {
+    /// What the snapshot says of an account: its name, OU path and tags, or a gap naming it
+    /// when the snapshot does not list it.
+    pub fn enrichment(&self, account_id: &str) -> Enrichment {
+        match self.account(account_id) {
+            Some(a) => Enrichment {
+                account: Some(a.clone()),
+                ..Enrichment::default()
+            },
+            None => Enrichment {
+                gaps: vec![format!("account {account_id} is not in the org snapshot")],
+                ..Enrichment::default()
+            },
+        }
+    }
+
     /// The ids of the organization's accounts.
     pub fn account_ids(&self) -> std::collections::BTreeSet<String> {
         self.accounts.iter().map(|a| a.id.clone()).collect()

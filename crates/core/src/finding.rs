@@ -251,6 +251,37 @@ impl Finding {
     }
 }
 
+/// `3 findings (1 critical, 2 high), 1 archived`: the findings part of a summary line.
+pub fn count_phrase(findings: &[Finding]) -> String {
+    let by_label: Vec<String> = crate::Label::ALL
+        .iter()
+        .rev()
+        .filter_map(|l| {
+            let n = findings.iter().filter(|f| f.severity.label == *l).count();
+            (n > 0).then(|| format!("{n} {}", l.as_str().to_lowercase()))
+        })
+        .collect();
+    let archived = findings
+        .iter()
+        .filter(|f| f.record_state == RecordState::Archived)
+        .count();
+    format!(
+        "{} finding{}{}{}",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" },
+        if by_label.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by_label.join(", "))
+        },
+        if archived > 0 {
+            format!(", {archived} archived")
+        } else {
+            String::new()
+        },
+    )
+}
+
 /// Truncates `s` to at most `max` bytes on a character boundary, marking the cut with "...".
 pub fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {

@@ -4,7 +4,7 @@
 
 use iamwatch_core::build::FindingContext;
 use iamwatch_core::engine::{self, Verdict};
-use iamwatch_core::enrich::{Enrichment, OrgSnapshot};
+use iamwatch_core::enrich::OrgSnapshot;
 use iamwatch_core::timeline::Timeline;
 use iamwatch_core::{CloudTrailRecord, Finding, Policy};
 
@@ -57,7 +57,11 @@ impl Collector {
             }
             Verdict::Resolution(r) => self.timeline.add_resolution(r),
             Verdict::Finding(d) => {
-                let enrichment = self.enrichment(record.account_id());
+                let enrichment = self
+                    .org
+                    .as_ref()
+                    .map(|org| org.enrichment(record.account_id()))
+                    .unwrap_or_default();
                 let (finding, _) =
                     engine::finding(&d, record, &self.policy, &enrichment, &self.ctx);
                 self.timeline.add_finding(finding);
@@ -71,22 +75,6 @@ impl Collector {
         self.counts.errors += 1;
     }
 
-    fn enrichment(&self, account: &str) -> Enrichment {
-        match &self.org {
-            None => Enrichment::default(),
-            Some(org) => match org.account(account) {
-                Some(a) => Enrichment {
-                    account: Some(a.clone()),
-                    ..Enrichment::default()
-                },
-                None => Enrichment {
-                    gaps: vec![format!("account {account} is not in the org snapshot")],
-                    ..Enrichment::default()
-                },
-            },
-        }
-    }
-
     /// The findings, active and archived, replayed in event time order.
     pub fn finish(self) -> (Vec<Finding>, Counts) {
         (self.timeline.replay(), self.counts)
@@ -96,33 +84,5 @@ impl Collector {
 /// `3 findings (1 critical, 2 high), 1 archived`: the findings of a summary line, worded as a
 /// scan's.
 pub fn finding_counts(findings: &[Finding]) -> String {
-    use iamwatch_core::finding::RecordState;
-    use iamwatch_core::Label;
-    let by_label: Vec<String> = Label::ALL
-        .iter()
-        .rev()
-        .filter_map(|l| {
-            let n = findings.iter().filter(|f| f.severity.label == *l).count();
-            (n > 0).then(|| format!("{n} {}", l.as_str().to_lowercase()))
-        })
-        .collect();
-    let archived = findings
-        .iter()
-        .filter(|f| f.record_state == RecordState::Archived)
-        .count();
-    format!(
-        "{} finding{}{}{}",
-        findings.len(),
-        if findings.len() == 1 { "" } else { "s" },
-        if by_label.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", by_label.join(", "))
-        },
-        if archived > 0 {
-            format!(", {archived} archived")
-        } else {
-            String::new()
-        },
-    )
+    iamwatch_core::finding::count_phrase(findings)
 }

@@ -29,7 +29,7 @@ pub use source::{Object, Source};
 
 use iamwatch_core::build::FindingContext;
 use iamwatch_core::engine::{self, Verdict};
-use iamwatch_core::enrich::{Enrichment, OrgSnapshot};
+use iamwatch_core::enrich::OrgSnapshot;
 use iamwatch_core::input::{DocStats, ItemResult};
 use iamwatch_core::rules::Context;
 use iamwatch_core::timeline::Timeline;
@@ -246,27 +246,14 @@ fn handle(
         }
         Verdict::Resolution(r) => timeline.add_resolution(r),
         Verdict::Finding(d) => {
-            let enrichment = enrichment(options.org.as_ref(), record.account_id());
+            let enrichment = options
+                .org
+                .as_ref()
+                .map(|org| org.enrichment(record.account_id()))
+                .unwrap_or_default();
             let (finding, _) =
                 engine::finding(&d, record, &options.policy, &enrichment, &options.context);
             timeline.add_finding(finding);
         }
-    }
-}
-
-/// What the org snapshot says of an account.
-fn enrichment(org: Option<&OrgSnapshot>, account_id: &str) -> Enrichment {
-    match org {
-        None => Enrichment::default(),
-        Some(org) => match org.account(account_id) {
-            Some(a) => Enrichment {
-                account: Some(a.clone()),
-                ..Enrichment::default()
-            },
-            None => Enrichment {
-                gaps: vec![format!("account {account_id} is not in the org snapshot")],
-                ..Enrichment::default()
-            },
-        },
     }
 }
