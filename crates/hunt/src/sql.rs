@@ -372,8 +372,12 @@ mod tests {
         for name in iamwatch_core::rules::in_scope_event_names() {
             assert!(sql.contains(&format!("'{name}'")), "{name} missing:\n{sql}");
         }
+        let sources: Vec<String> = iamwatch_core::sources::SOURCES
+            .iter()
+            .map(|s| format!("'{}'", s.event_source))
+            .collect();
         assert!(
-            sql.contains("eventsource IN ('iam.amazonaws.com')"),
+            sql.contains(&format!("eventsource IN ({})", sources.join(", "))),
             "{sql}"
         );
         assert!(
