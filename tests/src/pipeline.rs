@@ -12,6 +12,9 @@ use iamwatch_aws::{AccountClients, AwsEnricher, EventBridgePublisher, SecurityHu
 use iamwatch_core::finding::Finding;
 use iamwatch_core::finding_event::FindingEvent;
 use iamwatch_core::{FindingContext, Policy};
+
+/// The runbook base URL of the pipeline under test.
+pub const RUNBOOK_BASE_URL: &str = "https://runbooks.example.internal/iamwatch";
 use iamwatch_detect::{handler, Detector};
 use std::time::Duration;
 
@@ -41,7 +44,11 @@ pub fn detector(
     org_role_arn: Option<String>,
     policy: Policy,
 ) -> AwsDetector {
-    let ctx = FindingContext::default();
+    // Runbooks served where the operator says (here a made-up internal host the tests check).
+    let ctx = FindingContext {
+        runbook_base_url: Some(RUNBOOK_BASE_URL.to_string()),
+        ..FindingContext::default()
+    };
     let accounts = AccountClients::new(sdk.clone(), MEMBER_ROLE);
     Detector {
         enricher: AwsEnricher::new(accounts.clone(), org_role_arn, Duration::from_secs(300)),

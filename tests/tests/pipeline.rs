@@ -163,7 +163,14 @@ fn every_rule_through_sqs_and_eventbridge() {
                 .find(|f| f.id == t.finding_id)
                 .expect("ticketed finding is filed");
             assert_eq!(t.finding, **f);
-            assert!(t.runbook_url.ends_with(&format!("{}.md", t.rule_id)));
+            assert_eq!(
+                t.runbook_url,
+                format!(
+                    "{}/{}.md",
+                    iamwatch_e2e::pipeline::RUNBOOK_BASE_URL,
+                    t.rule_id
+                )
+            );
             assert!(t.account_name.is_some());
         }
     });

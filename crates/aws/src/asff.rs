@@ -36,7 +36,7 @@ pub fn to_sdk(f: &Finding) -> AwsSecurityFinding {
                 .recommendation(
                     sh::Recommendation::builder()
                         .text(&f.remediation.recommendation.text)
-                        .url(&f.remediation.recommendation.url)
+                        .set_url(f.remediation.recommendation.url.clone())
                         .build(),
                 )
                 .build(),
@@ -158,7 +158,7 @@ pub fn from_sdk(f: &AwsSecurityFinding) -> Result<Finding, ConversionError> {
         remediation: Remediation {
             recommendation: Recommendation {
                 text: rec.and_then(|r| r.text()).unwrap_or_default().to_string(),
-                url: rec.and_then(|r| r.url()).unwrap_or_default().to_string(),
+                url: rec.and_then(|r| r.url()).map(str::to_string),
             },
         },
         product_fields: f

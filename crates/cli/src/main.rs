@@ -98,9 +98,10 @@ pub struct ScanArgs {
     /// --min-severity prints it, and archived ones too: they happened).
     #[arg(long, value_name = "LEVEL", value_parser = parse_label)]
     pub fail_on: Option<Label>,
-    /// Base URL of the runbooks linked from each finding (`<URL>/<rule-id>.md`).
-    #[arg(long, value_name = "URL", default_value = iamwatch_core::build::DEFAULT_RUNBOOK_BASE_URL)]
-    pub runbook_base_url: String,
+    /// Base URL of the runbooks as you serve them, linked from each finding
+    /// (`<URL>/<rule-id>.md`). Without it, findings name the runbook's path in the project.
+    #[arg(long, value_name = "URL")]
+    pub runbook_base_url: Option<String>,
     /// Security Hub region written into finding ARNs.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,

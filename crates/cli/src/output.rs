@@ -176,7 +176,9 @@ fn csv(out: &mut dyn Write, findings: &mut [Finding]) -> io::Result<()> {
             get(fields::FACTORS),
             state.to_string(),
             f.title.clone(),
-            f.remediation.recommendation.url.clone(),
+            f.remediation.recommendation.url.clone().unwrap_or_else(|| {
+                iamwatch_core::links::runbook_path(f.rule_id().unwrap_or("unknown"))
+            }),
         ];
         let line: Vec<String> = cells.iter().map(|c| csv_field(&escape(c))).collect();
         writeln!(out, "{}", line.join(","))?;

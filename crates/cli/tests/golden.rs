@@ -62,9 +62,19 @@ fn every_rule_sample_gives_its_golden_finding_and_runbook() {
         let f = &findings[0];
         assert_eq!(f["GeneratorId"], format!("iamwatch/{id}"));
         assert_eq!(f["ProductFields"]["iamwatch/RuleId"], id);
-        // The finding links the rule's runbook, and that runbook exists.
-        let url = f["Remediation"]["Recommendation"]["Url"].as_str().unwrap();
-        assert!(url.ends_with(&format!("/runbooks/{id}.md")), "{url}");
+        // No runbook base URL given: no link is made up; the finding names the runbook's path
+        // in the project, and that runbook exists.
+        assert!(
+            f["Remediation"]["Recommendation"].get("Url").is_none(),
+            "{f}"
+        );
+        let description = f["Description"].as_str().unwrap();
+        assert!(
+            description.ends_with(&format!(
+                "Runbook: runbooks/{id}.md (no runbook base URL is set)"
+            )),
+            "{description}"
+        );
         assert!(
             root().join(format!("runbooks/{id}.md")).is_file(),
             "runbooks/{id}.md is missing"
@@ -288,6 +298,27 @@ fn stratus_red_team_captures() {
 fn all_real_captures_parse_without_errors() {
     let (code, _, stderr) = scan(&["--format", "jsonl", "events/real"]);
     assert_eq!(code, 0, "{stderr}");
+}
+
+/// With a runbook base URL, every finding links its rule's runbook under it.
+#[test]
+fn a_runbook_base_url_makes_the_links() {
+    let (code, stdout, stderr) = scan(&[
+        "--runbook-base-url",
+        "https://runbooks.example.internal/iamwatch/",
+        "--format",
+        "asff",
+        "events/",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let got: Value = serde_json::from_str(&stdout).unwrap();
+    for f in got["Findings"].as_array().unwrap() {
+        let id = f["ProductFields"]["iamwatch/RuleId"].as_str().unwrap();
+        assert_eq!(
+            f["Remediation"]["Recommendation"]["Url"],
+            format!("https://runbooks.example.internal/iamwatch/{id}.md")
+        );
+    }
 }
 
 /// The CDK app reads the rule catalog from `cdk/lib/rules.json`, which must be exactly what

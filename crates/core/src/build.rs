@@ -16,31 +16,37 @@ pub struct FindingContext {
     /// Security Hub region (IAM's events arrive in us-east-1).
     pub region: String,
     pub partition: String,
-    /// Base URL of the runbooks; `<base>/<rule-id>.md` is each rule's runbook.
-    pub runbook_base_url: String,
+    /// Base URL of the runbooks as the operator serves them; `<base>/<rule-id>.md` is each
+    /// rule's runbook. `None`: findings name the runbook's path in the project instead, and say
+    /// that no base URL is set (no link is made up).
+    pub runbook_base_url: Option<String>,
 }
-
-/// Default base URL of the runbooks.
-pub const DEFAULT_RUNBOOK_BASE_URL: &str =
-    "https://github.com/iamwatch/iamwatch/blob/main/runbooks";
 
 impl Default for FindingContext {
     fn default() -> Self {
         FindingContext {
             region: "us-east-1".to_string(),
             partition: "aws".to_string(),
-            runbook_base_url: DEFAULT_RUNBOOK_BASE_URL.to_string(),
+            runbook_base_url: None,
         }
     }
 }
 
 impl FindingContext {
-    /// The runbook URL of a rule.
-    pub fn runbook_url(&self, rule_id: &str) -> String {
-        format!(
-            "{}/{rule_id}.md",
-            self.runbook_base_url.trim_end_matches('/')
-        )
+    /// The runbook URL of a rule, when a base URL is set.
+    pub fn runbook_url(&self, rule_id: &str) -> Option<String> {
+        crate::links::runbook_url(self.runbook_base_url.as_deref(), rule_id)
+    }
+
+    /// How a finding points to its rule's runbook: the URL, or the path in the project and why.
+    pub fn runbook_reference(&self, rule_id: &str) -> String {
+        match self.runbook_url(rule_id) {
+            Some(url) => url,
+            None => format!(
+                "{} (no runbook base URL is set)",
+                crate::links::runbook_path(rule_id)
+            ),
+        }
     }
 }
 
@@ -69,6 +75,7 @@ pub fn build_finding(
     let observed_at = o.observed_at();
     let when = time::normalize(observed_at);
     let runbook = ctx.runbook_url(rule.id);
+    let runbook_reference = ctx.runbook_reference(rule.id);
     let account_info = e.account.as_ref();
     let account_name = account_info.and_then(|a| a.name.clone());
     let ou_path = account_info
@@ -92,7 +99,7 @@ pub fn build_finding(
     if !e.gaps.is_empty() {
         description.push_str(&format!(" Not enriched: {}.", e.gaps.join("; ")));
     }
-    description.push_str(&format!(" Runbook: {runbook}"));
+    description.push_str(&format!(" Runbook: {runbook_reference}"));
 
     let mut pf = BTreeMap::new();
     let mut put = |k: &str, v: Option<String>| {

@@ -74,7 +74,10 @@ pub struct Remediation {
 #[serde(rename_all = "PascalCase")]
 pub struct Recommendation {
     pub text: String,
-    pub url: String,
+    /// The runbook's URL; absent when no runbook base URL is set (the description then names
+    /// the runbook's path in the project).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// One affected resource: the IAM user, or the access key.

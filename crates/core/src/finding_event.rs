@@ -56,7 +56,7 @@ impl FindingEvent {
                 .field(fields::ACCESS_KEY_ID)
                 .or(f.field(fields::USER))
                 .map(str::to_string),
-            runbook_url: f.remediation.recommendation.url.clone(),
+            runbook_url: f.remediation.recommendation.url.clone().unwrap_or_default(),
             finding: f.clone(),
         }
     }

@@ -81,13 +81,11 @@ pub fn detection_finding(f: &Finding) -> Value {
             Value::Array(f.resources.iter().map(resource).collect()),
         );
     }
-    put(
-        "remediation",
-        json!({
-            "desc": f.remediation.recommendation.text,
-            "references": [f.remediation.recommendation.url],
-        }),
-    );
+    let mut remediation = json!({"desc": f.remediation.recommendation.text});
+    if let Some(url) = &f.remediation.recommendation.url {
+        remediation["references"] = json!([url]);
+    }
+    put("remediation", remediation);
     if let Some(e) = evidence(f) {
         put("evidences", json!([e]));
     }
@@ -283,8 +281,10 @@ mod tests {
             remediation: Remediation {
                 recommendation: Recommendation {
                     text: "Deactivate the key.".to_string(),
-                    url: "https://example.com/runbooks/access-key-created-for-other-user.md"
-                        .to_string(),
+                    url: Some(
+                        "https://example.com/runbooks/access-key-created-for-other-user.md"
+                            .to_string(),
+                    ),
                 },
             },
             product_fields: pf,

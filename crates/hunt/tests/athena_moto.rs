@@ -215,7 +215,7 @@ fn collector() -> Collector {
         FindingContext {
             region: "us-east-1".to_string(),
             partition: "aws".to_string(),
-            runbook_base_url: "https://example.com/runbooks".to_string(),
+            runbook_base_url: Some("https://example.com/runbooks".to_string()),
         },
     )
 }

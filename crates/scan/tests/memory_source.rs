@@ -85,7 +85,7 @@ fn options(limits: Limits) -> Options {
         context: FindingContext {
             region: "us-east-1".to_string(),
             partition: "aws".to_string(),
-            runbook_base_url: "https://example.com/runbooks".to_string(),
+            runbook_base_url: Some("https://example.com/runbooks".to_string()),
         },
         threads: Some(2),
         limits,

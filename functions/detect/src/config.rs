@@ -2,7 +2,6 @@
 //! `docs/contracts.md`, "Environment of the detect function").
 
 use iamwatch_aws::config::partition_of;
-use iamwatch_core::build::DEFAULT_RUNBOOK_BASE_URL;
 use iamwatch_core::{FindingContext, Policy};
 use iamwatch_lambda::env::{load_policy, ConfigError, Env};
 use std::path::PathBuf;
@@ -23,8 +22,9 @@ pub struct Config {
     pub org_role_arn: Option<String>,
     /// `IAMWATCH_POLICY_FILE`: the policy TOML; the default policy when unset.
     pub policy_file: Option<PathBuf>,
-    /// `IAMWATCH_RUNBOOK_BASE_URL`: base URL of `runbooks/`.
-    pub runbook_base_url: String,
+    /// `IAMWATCH_RUNBOOK_BASE_URL`: base URL of `runbooks/` as the operator serves them; unset,
+    /// findings name the runbook's path in the project instead of a link.
+    pub runbook_base_url: Option<String>,
     /// `IAMWATCH_CACHE_TTL_SECONDS`: enrichment cache lifetime.
     pub cache_ttl: Duration,
     /// `AWS_REGION` (set by Lambda): where findings are filed; `us-east-1` when unset.
@@ -55,10 +55,11 @@ impl Config {
                 });
             }
         }
-        let runbook_base_url = env.url(
-            "IAMWATCH_RUNBOOK_BASE_URL",
-            env.or("IAMWATCH_RUNBOOK_BASE_URL", DEFAULT_RUNBOOK_BASE_URL),
-        )?;
+        // No made-up default: without a base URL, findings name the runbook's path.
+        let runbook_base_url = env
+            .get("IAMWATCH_RUNBOOK_BASE_URL")
+            .map(|v| env.url("IAMWATCH_RUNBOOK_BASE_URL", v))
+            .transpose()?;
         let cache_ttl = match env.get("IAMWATCH_CACHE_TTL_SECONDS") {
             None => DEFAULT_CACHE_TTL,
             Some(v) => Duration::from_secs(v.parse::<u64>().map_err(|_| ConfigError::Invalid {
@@ -119,7 +120,8 @@ mod tests {
         assert_eq!(c.region, "us-east-1");
         assert_eq!(
             c.finding_context().runbook_url("x"),
-            format!("{DEFAULT_RUNBOOK_BASE_URL}/x.md")
+            None,
+            "no made-up link"
         );
         assert_eq!(c.load_policy().unwrap(), Policy::default());
     }
@@ -178,8 +180,8 @@ mod tests {
         assert_eq!(c.cache_ttl, Duration::from_secs(60));
         assert_eq!(c.finding_context().partition, "aws-us-gov");
         assert_eq!(
-            c.finding_context().runbook_url("r"),
-            "https://example.com/rb/r.md"
+            c.finding_context().runbook_url("r").as_deref(),
+            Some("https://example.com/rb/r.md")
         );
     }
 }
