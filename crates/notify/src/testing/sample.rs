@@ -51,7 +51,7 @@ pub fn sample_event(finding_id: &str, score: u8) -> FindingEvent {
         remediation: Remediation {
             recommendation: Recommendation {
                 text: "Follow the iam-user-created runbook".to_string(),
-                url: runbook.to_string(),
+                url: Some(runbook.to_string()),
             },
         },
         product_fields: pf,
