@@ -21,6 +21,20 @@ pub(crate) fn text_block(s: &str) -> String {
     s.split('\n').map(one_line).collect::<Vec<_>>().join("\n")
 }
 
+/// A block of code kept verbatim, spacing and line breaks included, except that characters
+/// unsafe in a line (see [`one_line`]) become a space.
+pub(crate) fn code_block(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c != '\n' && unsafe_in_a_line(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 fn unsafe_in_a_line(c: char) -> bool {
     c.is_control()
         || matches!(
@@ -79,6 +93,39 @@ pub(crate) fn factors(event: &FindingEvent) -> String {
         .join(", ")
 }
 
+/// Where a rule's runbook lives in the project: `runbooks/<rule-id>.md`. Shown, with
+/// [`NO_RUNBOOK_BASE_URL`], when no runbook base URL is set and there is no link to give.
+pub(crate) fn runbook_path(rule_id: &str) -> String {
+    format!("runbooks/{}.md", one_line(rule_id))
+}
+
+/// What a ticket or a message says next to [`runbook_path`] when it has no link.
+pub(crate) const NO_RUNBOOK_BASE_URL: &str = "no runbook base URL is set";
+
+mod compiled {
+    include!(concat!(env!("OUT_DIR"), "/essentials.rs"));
+}
+
+/// The first triage steps and the containment command of a rule's runbook, compiled in from
+/// `runbooks/<rule-id>.md` by the build script so that a responder can act when the runbook
+/// link cannot be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Essentials {
+    /// The first triage questions, each on one line.
+    pub triage: &'static [&'static str],
+    /// The lines of the first containment command; empty when the runbook's containment has
+    /// no command (only people can do it).
+    pub command: &'static [&'static str],
+}
+
+/// The essentials of the runbook of `rule_id`, if the rule has a runbook.
+pub(crate) fn essentials(rule_id: &str) -> Option<Essentials> {
+    compiled::ESSENTIALS
+        .iter()
+        .find(|(id, _, _)| *id == rule_id)
+        .map(|&(_, triage, command)| Essentials { triage, command })
+}
+
 /// `score 80 (HIGH)`.
 pub(crate) fn score(event: &FindingEvent) -> String {
     format!("{} ({})", event.score, event.label.as_str())
@@ -86,7 +133,8 @@ pub(crate) fn score(event: &FindingEvent) -> String {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::{one_line, text_block};
+    use super::{code_block, compiled, essentials, one_line, text_block};
+    use crate::essentials_parse::{parse, Parsed, TRIAGE_STEPS};
     use iamwatch_core::finding_event::FindingEvent;
     use serde_json::json;
 
@@ -129,5 +177,80 @@ pub(crate) mod tests {
             .chars()
             .any(|c| c.is_control() || c == '\u{202e}' || c == '\u{2028}'));
         assert_eq!(text_block("a\u{0007}b\nc\u{2066}d"), "a b\nc d");
+        assert_eq!(code_block("a \\\n  --b\u{202e} 'c'"), "a \\\n  --b  'c'");
+    }
+
+    /// The rule ids of the compiled table.
+    pub(crate) fn rule_ids() -> impl Iterator<Item = &'static str> {
+        compiled::ESSENTIALS.iter().map(|(id, _, _)| *id)
+    }
+
+    /// Rule runbooks whose containment has no command: root's password has no API, only the
+    /// root credential's custodians can act.
+    const NO_COMMAND: &[&str] = &["root-console-login"];
+
+    /// The rule runbooks as they are now, parsed at test time.
+    fn runbooks() -> Vec<Parsed> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../runbooks");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            .collect();
+        files.sort();
+        let mut parsed = Vec::new();
+        for file in files {
+            let Some(p) = parse(&std::fs::read_to_string(&file).unwrap()) else {
+                continue;
+            };
+            let stem = file.file_stem().unwrap().to_str().unwrap();
+            assert_eq!(p.rule_id, stem, "{}", file.display());
+            parsed.push(p);
+        }
+        parsed
+    }
+
+    #[test]
+    fn the_compiled_essentials_are_the_runbooks() {
+        let now = runbooks();
+        let compiled: Vec<Parsed> = compiled::ESSENTIALS
+            .iter()
+            .map(|(id, triage, command)| Parsed {
+                rule_id: id.to_string(),
+                triage: triage.iter().map(|s| s.to_string()).collect(),
+                command: command.iter().map(|s| s.to_string()).collect(),
+            })
+            .collect();
+        assert_eq!(compiled, now, "the build script has not seen the runbooks");
+        assert!(now.len() >= 20, "{} rule runbooks", now.len());
+        for p in &now {
+            assert_eq!(p.triage.len(), TRIAGE_STEPS, "{}", p.rule_id);
+            assert!(
+                p.triage
+                    .iter()
+                    .all(|s| !s.trim().is_empty() && !s.contains("](")),
+                "{p:?}"
+            );
+            let has_command = p.command.iter().any(|l| !l.trim().is_empty());
+            assert_eq!(
+                has_command,
+                !NO_COMMAND.contains(&p.rule_id.as_str()),
+                "containment command of {}",
+                p.rule_id
+            );
+        }
+    }
+
+    #[test]
+    fn essentials_are_found_by_rule_id() {
+        let e = essentials("access-key-created").unwrap();
+        assert_eq!(e.triage.len(), TRIAGE_STEPS);
+        assert!(e.triage[0].starts_with("Has the key made calls"), "{e:?}");
+        assert!(
+            e.command[0].starts_with("aws iam update-access-key "),
+            "{e:?}"
+        );
+        assert_eq!(essentials("no-such-rule"), None);
+        assert_eq!(essentials(""), None);
     }
 }

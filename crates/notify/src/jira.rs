@@ -269,6 +269,18 @@ fn bullet_list(items: Vec<Value>) -> Value {
     json!({"type": "bulletList", "content": items})
 }
 
+fn ordered_list(items: Vec<Value>) -> Value {
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|p| json!({"type": "listItem", "content": [p]}))
+        .collect();
+    json!({"type": "orderedList", "attrs": {"order": 1}, "content": items})
+}
+
+fn code_block(language: &str, s: &str) -> Value {
+    json!({"type": "codeBlock", "attrs": {"language": language}, "content": [text(s)]})
+}
+
 fn field(name: &str, value: Value) -> Value {
     paragraph(vec![strong(&format!("{name}: ")), value])
 }
@@ -299,7 +311,11 @@ fn facts(event: &FindingEvent) -> Value {
 
 fn runbook(event: &FindingEvent) -> Value {
     if event.runbook_url.is_empty() {
-        paragraph(vec![strong("Runbook: "), text("none")])
+        paragraph(vec![
+            strong("Runbook: "),
+            code(&content::runbook_path(&event.rule_id)),
+            text(&format!(" ({})", content::NO_RUNBOOK_BASE_URL)),
+        ])
     } else {
         paragraph(vec![
             strong("Runbook: "),
@@ -308,16 +324,47 @@ fn runbook(event: &FindingEvent) -> Value {
     }
 }
 
+/// The runbook's first triage steps and containment command for the rule: a heading, an
+/// ordered list and a bash code block; nothing when the rule has no runbook.
+fn first_steps(event: &FindingEvent) -> Vec<Value> {
+    let Some(essentials) = content::essentials(&event.rule_id) else {
+        return Vec::new();
+    };
+    let steps: Vec<Value> = essentials
+        .triage
+        .iter()
+        .map(|s| content::one_line(s))
+        .filter(|s| !s.is_empty())
+        .map(|s| paragraph(vec![text(&s)]))
+        .collect();
+    let command = content::code_block(&essentials.command.join("\n"));
+    let mut nodes = Vec::new();
+    if steps.is_empty() && command.trim().is_empty() {
+        return nodes;
+    }
+    nodes.push(heading(3, "First steps"));
+    if !steps.is_empty() {
+        nodes.push(ordered_list(steps));
+    }
+    if !command.trim().is_empty() {
+        nodes.push(code_block("bash", &command));
+    }
+    nodes
+}
+
 /// The issue description (ADF): what happened, then the facts (severity and why, account and
-/// OU, actor, target, rule, finding id), then the runbook as a link.
+/// OU, actor, target, rule, finding id), then the runbook as a link (or its path in the project
+/// when no runbook base URL is set), then the runbook's first steps and containment command.
 pub(crate) fn description(event: &FindingEvent) -> Value {
-    doc(vec![
+    let mut content = vec![
         heading(3, "What happened"),
         paragraph(vec![text(&event.finding.description)]),
         heading(3, "Details"),
         facts(event),
         runbook(event),
-    ])
+    ];
+    content.extend(first_steps(event));
+    doc(content)
 }
 
 /// A comment (ADF) on the issue of a finding seen again.
@@ -400,5 +447,74 @@ mod tests {
             summary(&event).starts_with("iamwatch: "),
             "an empty title is replaced"
         );
+    }
+
+    fn texts_of(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(t) = m.get("text").and_then(Value::as_str) {
+                    out.push(t.to_string());
+                }
+                m.values().for_each(|x| texts_of(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| texts_of(x, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_description_carries_the_runbooks_first_steps_and_command() {
+        let event = crate::content::tests::hostile_event();
+        let essentials = content::essentials(&event.rule_id).expect("a rule runbook");
+        let doc = description(&event);
+        let nodes = doc["content"].as_array().unwrap();
+        let at = nodes
+            .iter()
+            .position(|n| n["type"] == "heading" && n["content"][0]["text"] == "First steps")
+            .expect("a First steps heading");
+        let list = &nodes[at + 1];
+        assert_eq!(list["type"], "orderedList");
+        let items = list["content"].as_array().unwrap();
+        assert_eq!(items.len(), essentials.triage.len());
+        for (item, step) in items.iter().zip(essentials.triage) {
+            assert_eq!(item["content"][0]["content"][0]["text"], *step);
+        }
+        let code = &nodes[at + 2];
+        assert_eq!(code["type"], "codeBlock");
+        assert_eq!(code["attrs"]["language"], "bash");
+        assert_eq!(code["content"][0]["text"], essentials.command.join("\n"));
+        assert!(essentials.command[0].starts_with("aws "), "{essentials:?}");
+        // No empty text nodes anywhere (Jira rejects them).
+        let mut all = Vec::new();
+        texts_of(&doc, &mut all);
+        assert!(all.iter().all(|t| !t.is_empty()), "{all:?}");
+    }
+
+    #[test]
+    fn without_a_runbook_base_url_the_description_gives_the_runbook_path() {
+        let mut event = crate::content::tests::hostile_event();
+        event.runbook_url = String::new();
+        let mut all = Vec::new();
+        texts_of(&description(&event), &mut all);
+        let joined = all.join("");
+        assert!(
+            joined.contains(&format!(
+                "Runbook: runbooks/{}.md (no runbook base URL is set)",
+                event.rule_id
+            )),
+            "{joined}"
+        );
+        assert!(!description(&event).to_string().contains("\"link\""));
+        let mut all = Vec::new();
+        texts_of(&comment(&event), &mut all);
+        assert!(all.join("").contains("no runbook base URL is set"));
+    }
+
+    #[test]
+    fn a_rule_without_a_runbook_has_no_first_steps() {
+        let mut event = crate::content::tests::hostile_event();
+        event.rule_id = "no-such-rule".into();
+        assert!(first_steps(&event).is_empty());
+        assert!(!description(&event).to_string().contains("First steps"));
     }
 }

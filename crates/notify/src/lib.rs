@@ -12,6 +12,9 @@
 //! - [`slack`]: [`SlackNotifier`], a [`Notifier`] posting Block Kit to an incoming webhook.
 //! - [`secret`]: the credential types, whose `Debug` redacts the secrets.
 //! - [`http`]: one request with a timeout and retries ([`RetryPolicy`]).
+//! - `content`: what tickets and messages say, shared by both, including the essentials of each
+//!   rule's runbook (first triage steps, containment command) that `build.rs` compiles in from
+//!   `runbooks/*.md` with `essentials_parse`; a test keeps them equal to the runbooks.
 //! - `testing` (feature `test-support`), by what it fakes: the HTTP test server of the tests
 //!   (`testing::server`), Jira and Slack on it, `Memory*` doubles of the ports, and a sample
 //!   finding event.
@@ -21,6 +24,8 @@
 //! [`Notifier`]: iamwatch_core::ports::Notifier
 
 mod content;
+#[cfg(test)]
+mod essentials_parse;
 pub mod http;
 pub mod jira;
 pub mod secret;

@@ -1,7 +1,8 @@
 //! [`SlackNotifier`]: a Slack message per finding through an incoming webhook, in Block Kit
 //! (a header with severity and title, what happened, the facts as fields: account and OU,
-//! actor, score and why; then the runbook and ticket links), with a plain `text` fallback for
-//! notifications and clients without blocks.
+//! actor, score and why; then the runbook and ticket links, then the runbook's first triage
+//! steps and containment command), with a plain `text` fallback for notifications and clients
+//! without blocks.
 
 use crate::content;
 use crate::http::{self, RetryPolicy};
@@ -88,6 +89,31 @@ fn mrkdwn_field(name: &str, value: &str) -> Value {
     mrkdwn(truncate(&format!("*{name}*\n{value}"), MAX_FIELD))
 }
 
+/// The runbook's first triage steps, numbered, and its containment command in a code block,
+/// within a section's limit (the command is cut first, its block stays closed); `None` when the
+/// rule has no runbook.
+fn first_steps(rule_id: &str) -> Option<String> {
+    content::essentials(rule_id).map(first_steps_text)
+}
+
+fn first_steps_text(essentials: content::Essentials) -> String {
+    let mut text = String::from("*First steps*");
+    for (n, step) in essentials.triage.iter().enumerate() {
+        let step = content::one_line(step);
+        if !step.is_empty() {
+            text.push_str(&format!("\n{}. {}", n + 1, esc(&step)));
+        }
+    }
+    let text = truncate(&text, MAX_SECTION);
+    let command = esc(&content::code_block(&essentials.command.join("\n")));
+    // What the fence and its line breaks take: "\n```\n" and "\n```".
+    let room = MAX_SECTION.saturating_sub(text.len() + 9);
+    if command.trim().is_empty() || room < 16 {
+        return text;
+    }
+    format!("{text}\n```\n{}\n```", truncate(&command, room))
+}
+
 /// The webhook payload: Block Kit blocks and the `text` fallback.
 pub(crate) fn message(event: &FindingEvent, ticket: Option<&TicketRef>) -> Value {
     let label = event.label.as_str();
@@ -106,7 +132,13 @@ pub(crate) fn message(event: &FindingEvent, ticket: Option<&TicketRef>) -> Value
     fields.push(mrkdwn_field("Why", &esc(&content::factors(event))));
 
     let mut links = Vec::new();
-    if !event.runbook_url.is_empty() {
+    if event.runbook_url.is_empty() {
+        links.push(format!(
+            "*Runbook:* `{}` ({})",
+            esc(&content::runbook_path(&event.rule_id)),
+            content::NO_RUNBOOK_BASE_URL
+        ));
+    } else {
         links.push(format!(
             "*Runbook:* {}",
             link(&event.runbook_url, &event.rule_id)
@@ -129,6 +161,9 @@ pub(crate) fn message(event: &FindingEvent, ticket: Option<&TicketRef>) -> Value
     if !links.is_empty() {
         blocks.push(json!({"type": "section",
             "text": mrkdwn(truncate(&links.join("   "), MAX_SECTION))}));
+    }
+    if let Some(steps) = first_steps(&event.rule_id) {
+        blocks.push(json!({"type": "section", "text": mrkdwn(steps)}));
     }
     blocks.push(json!({"type": "context", "elements": [
         mrkdwn(truncate(&format!("iamwatch finding `{}`", esc(&content::one_line(&event.finding_id))), MAX_FIELD))
@@ -182,6 +217,80 @@ mod tests {
             Value::Array(a) => a.iter().for_each(|x| texts(x, out)),
             _ => {}
         }
+    }
+
+    #[test]
+    fn the_message_carries_the_runbooks_first_steps_and_command() {
+        let event = crate::content::tests::hostile_event();
+        let essentials = content::essentials(&event.rule_id).expect("a rule runbook");
+        let msg = message(&event, None);
+        let blocks = msg["blocks"].as_array().unwrap();
+        let section = blocks
+            .iter()
+            .find(|b| {
+                b["text"]["text"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("*First steps*"))
+            })
+            .expect("a First steps section");
+        assert_eq!(section["type"], "section");
+        assert_eq!(section["text"]["verbatim"], json!(true));
+        let text = section["text"]["text"].as_str().unwrap();
+        assert!(text.len() <= MAX_SECTION);
+        for (n, step) in essentials.triage.iter().enumerate() {
+            let line = format!("\n{}. {}\n", n + 1, esc(step));
+            assert!(text.contains(&line), "{line:?} not in {text}");
+        }
+        let command = esc(&essentials.command.join("\n"));
+        assert!(text.ends_with(&format!("\n```\n{command}\n```")), "{text}");
+        assert!(command.starts_with("aws "), "{command}");
+    }
+
+    #[test]
+    fn first_steps_stay_within_a_section_and_keep_the_code_block_closed() {
+        for id in crate::content::tests::rule_ids() {
+            let text = first_steps(id).unwrap();
+            assert!(text.len() <= MAX_SECTION, "{id}");
+            let fences = if content::essentials(id).unwrap().command.is_empty() {
+                0
+            } else {
+                2
+            };
+            assert_eq!(text.matches("```").count(), fences, "{id}: {text}");
+        }
+        assert_eq!(first_steps("no-such-rule"), None);
+        // A command too long for a section is cut; its code block still closes.
+        let step: &'static str = Box::leak("check <this> & that ".repeat(20).into_boxed_str());
+        let line: &'static str = Box::leak("aws iam x --y z ".repeat(400).into_boxed_str());
+        let triage: &'static [&'static str] = Box::leak(vec![step; 3].into_boxed_slice());
+        let command: &'static [&'static str] = Box::leak(vec![line].into_boxed_slice());
+        let text = first_steps_text(content::Essentials { triage, command });
+        assert!(text.len() <= MAX_SECTION, "{}", text.len());
+        assert!(text.len() > MAX_SECTION - 20, "{}", text.len());
+        assert!(text.starts_with("*First steps*\n1. check &lt;this&gt; &amp; that"));
+        assert!(text.ends_with("...\n```"), "{text}");
+        assert_eq!(text.matches("```").count(), 2);
+    }
+
+    #[test]
+    fn without_a_runbook_base_url_the_message_gives_the_runbook_path() {
+        let mut event = crate::content::tests::hostile_event();
+        event.runbook_url = String::new();
+        let msg = message(&event, None);
+        let links = msg["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|b| b["text"]["text"].as_str())
+            .find(|t| t.starts_with("*Runbook:*"))
+            .expect("a runbook line");
+        assert_eq!(
+            links,
+            format!(
+                "*Runbook:* `runbooks/{}.md` (no runbook base URL is set)",
+                event.rule_id
+            )
+        );
     }
 
     #[test]

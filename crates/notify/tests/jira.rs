@@ -109,7 +109,16 @@ async fn creates_an_issue_with_labels_and_an_adf_description() {
         .collect();
     assert_eq!(
         kinds,
-        ["heading", "paragraph", "heading", "bulletList", "paragraph"]
+        [
+            "heading",
+            "paragraph",
+            "heading",
+            "bulletList",
+            "paragraph",
+            "heading",
+            "orderedList",
+            "codeBlock"
+        ]
     );
     let mut all = Vec::new();
     texts(doc, &mut all);
@@ -138,10 +147,22 @@ async fn creates_an_issue_with_labels_and_an_adf_description() {
         runbook[0]["marks"][0]["attrs"]["href"],
         event.runbook_url.as_str()
     );
+    // The runbook's first steps: three triage questions and the containment command.
+    let first_steps = &doc["content"][5];
+    assert_eq!(first_steps["content"][0]["text"], "First steps");
+    let mut steps = Vec::new();
+    nodes(&doc["content"][6], "listItem", &mut steps);
+    assert_eq!(steps.len(), 3);
+    let code = &doc["content"][7];
+    assert_eq!(code["attrs"]["language"], "bash");
+    assert!(code["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("aws "));
     // Each list item is a paragraph; no empty text nodes (Jira rejects them).
     let mut items = Vec::new();
     nodes(doc, "listItem", &mut items);
-    assert_eq!(items.len(), 8);
+    assert_eq!(items.len(), 8 + 3);
     assert!(all.iter().all(|t| !t.is_empty()));
 
     let issues = jira.issues();

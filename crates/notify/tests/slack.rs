@@ -73,7 +73,7 @@ async fn posts_block_kit_with_severity_account_actor_why_and_links() {
     let kinds: Vec<_> = blocks.iter().map(|b| b["type"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
-        ["header", "section", "section", "section", "context"]
+        ["header", "section", "section", "section", "section", "context"]
     );
 
     assert_eq!(blocks[0]["text"]["type"], "plain_text");
@@ -113,7 +113,20 @@ async fn posts_block_kit_with_severity_account_actor_why_and_links() {
         links.contains("<https://example.atlassian.net/browse/SEC-7|SEC-7>"),
         "{links}"
     );
-    assert!(blocks[4]["elements"][0]["text"]
+    // The runbook's first steps: three numbered triage questions and the containment command.
+    let steps = blocks[4]["text"]["text"].as_str().unwrap();
+    assert_eq!(blocks[4]["text"]["verbatim"], true);
+    assert!(steps.starts_with("*First steps*\n1. "), "{steps}");
+    assert!(
+        steps.contains("\n2. ") && steps.contains("\n3. "),
+        "{steps}"
+    );
+    assert!(!steps.contains("\n4. "), "{steps}");
+    assert!(
+        steps.contains("\n```\naws ") && steps.ends_with("\n```"),
+        "{steps}"
+    );
+    assert!(blocks[5]["elements"][0]["text"]
         .as_str()
         .unwrap()
         .contains(FINDING));
