@@ -44,6 +44,32 @@ fn unsafe_in_a_line(c: char) -> bool {
         )
 }
 
+/// The AWS console pages of a finding, made by `iamwatch_core::links` in the finding's partition
+/// and region (from its product ARN): the finding in Security Hub, and the IAM user or role it is
+/// about when there is one.
+pub(crate) fn console_links(event: &FindingEvent) -> Vec<(&'static str, String)> {
+    use iamwatch_core::links;
+    let arn: Vec<&str> = event.finding.product_arn.split(':').collect();
+    let (partition, region) = match arn.as_slice() {
+        ["arn", p, "securityhub", r, ..] if !p.is_empty() && !r.is_empty() => (*p, *r),
+        _ => ("aws", "us-east-1"),
+    };
+    let mut out = vec![(
+        "Security Hub",
+        links::securityhub_finding(partition, region, &event.finding_id),
+    )];
+    match event.finding.field(fields::USER) {
+        Some(user) if user != "root" => {
+            out.push(("IAM user", links::iam_user_credentials(partition, user)))
+        }
+        _ => {}
+    }
+    if let Some(role) = event.finding.field(fields::ROLE) {
+        out.push(("IAM role", links::iam_role(partition, role)));
+    }
+    out
+}
+
 /// The account as people know it: `payments-prod (111122223333)` or the bare id.
 pub(crate) fn account(event: &FindingEvent) -> String {
     match &event.account_name {

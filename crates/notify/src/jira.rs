@@ -309,6 +309,18 @@ fn facts(event: &FindingEvent) -> Value {
     bullet_list(items)
 }
 
+/// The finding's console pages (Security Hub, the IAM user or role) as one paragraph of links.
+fn console(event: &FindingEvent) -> Value {
+    let mut parts = vec![strong("Console: ")];
+    for (i, (label, url)) in content::console_links(event).into_iter().enumerate() {
+        if i > 0 {
+            parts.push(text(", "));
+        }
+        parts.push(link(label, &url));
+    }
+    paragraph(parts)
+}
+
 fn runbook(event: &FindingEvent) -> Value {
     if event.runbook_url.is_empty() {
         paragraph(vec![
@@ -354,7 +366,8 @@ fn first_steps(event: &FindingEvent) -> Vec<Value> {
 
 /// The issue description (ADF): what happened, then the facts (severity and why, account and
 /// OU, actor, target, rule, finding id), then the runbook as a link (or its path in the project
-/// when no runbook base URL is set), then the runbook's first steps and containment command.
+/// when no runbook base URL is set), the finding's console pages, then the runbook's first steps
+/// and containment command.
 pub(crate) fn description(event: &FindingEvent) -> Value {
     let mut content = vec![
         heading(3, "What happened"),
@@ -362,6 +375,7 @@ pub(crate) fn description(event: &FindingEvent) -> Value {
         heading(3, "Details"),
         facts(event),
         runbook(event),
+        console(event),
     ];
     content.extend(first_steps(event));
     doc(content)
@@ -504,7 +518,17 @@ mod tests {
             )),
             "{joined}"
         );
-        assert!(!description(&event).to_string().contains("\"link\""));
+        let adf = description(&event).to_string();
+        let hrefs: Vec<&str> = adf
+            .split("\"href\":\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        assert!(!hrefs.is_empty(), "the console links stay");
+        assert!(
+            hrefs.iter().all(|h| !h.ends_with(".md")),
+            "no link to a runbook is made up: {hrefs:?}"
+        );
         let mut all = Vec::new();
         texts_of(&comment(&event), &mut all);
         assert!(all.join("").contains("no runbook base URL is set"));
@@ -516,5 +540,24 @@ mod tests {
         event.rule_id = "no-such-rule".into();
         assert!(first_steps(&event).is_empty());
         assert!(!description(&event).to_string().contains("First steps"));
+    }
+
+    /// The issue links the finding in Security Hub and the user in IAM, in the finding's
+    /// partition and region, as `iamwatch_core::links` makes them.
+    #[test]
+    fn the_description_links_the_console_pages() {
+        let event = crate::content::tests::hostile_event();
+        let adf = description(&event).to_string();
+        let region_url =
+            iamwatch_core::links::securityhub_finding("aws", "us-east-1", &event.finding_id);
+        assert!(adf.contains(&region_url), "{adf}");
+        let user = event
+            .finding
+            .field(iamwatch_core::finding::fields::USER)
+            .unwrap();
+        assert!(
+            adf.contains(&iamwatch_core::links::iam_user_credentials("aws", user)),
+            "{adf}"
+        );
     }
 }

@@ -147,6 +147,9 @@ pub(crate) fn message(event: &FindingEvent, ticket: Option<&TicketRef>) -> Value
     if let Some(t) = ticket {
         links.push(format!("*Ticket:* {}", link(&t.url, &t.key)));
     }
+    for (label, url) in content::console_links(event) {
+        links.push(format!("*{label}:* {}", link(&url, "open in the console")));
+    }
 
     let mut blocks = vec![json!(
         {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": false}}
@@ -284,13 +287,14 @@ mod tests {
             .filter_map(|b| b["text"]["text"].as_str())
             .find(|t| t.starts_with("*Runbook:*"))
             .expect("a runbook line");
-        assert_eq!(
-            links,
-            format!(
-                "*Runbook:* `runbooks/{}.md` (no runbook base URL is set)",
+        assert!(
+            links.starts_with(&format!(
+                "*Runbook:* `runbooks/{}.md` (no runbook base URL is set)   ",
                 event.rule_id
-            )
+            )),
+            "{links}"
         );
+        assert!(!links.contains(".md|"), "no link to a runbook: {links}");
     }
 
     #[test]
@@ -320,5 +324,14 @@ mod tests {
         }
         let fallback = msg["text"].as_str().unwrap();
         assert!(!fallback.chars().any(|c| c.is_control()), "{fallback:?}");
+    }
+
+    /// The message links the finding in Security Hub, as `iamwatch_core::links` makes it.
+    #[test]
+    fn the_message_links_the_finding_in_security_hub() {
+        let event = crate::content::tests::hostile_event();
+        let msg = message(&event, None).to_string();
+        let url = iamwatch_core::links::securityhub_finding("aws", "us-east-1", &event.finding_id);
+        assert!(msg.contains(&url.replace('|', "%7C")), "{msg}");
     }
 }

@@ -115,6 +115,7 @@ async fn creates_an_issue_with_labels_and_an_adf_description() {
             "heading",
             "bulletList",
             "paragraph",
+            "paragraph",
             "heading",
             "orderedList",
             "codeBlock"
@@ -137,23 +138,31 @@ async fn creates_an_issue_with_labels_and_an_adf_description() {
     }
     let mut links = Vec::new();
     nodes(doc, "text", &mut links);
-    let runbook: Vec<_> = links
+    let linked: Vec<_> = links
         .iter()
         .filter(|n| n["marks"][0]["type"] == "link")
         .collect();
-    assert_eq!(runbook.len(), 1);
+    // The runbook, then the console pages: the finding in Security Hub and the IAM user.
+    assert_eq!(
+        linked
+            .iter()
+            .map(|n| n["text"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["iam-user-created", "Security Hub", "IAM user"]
+    );
+    let runbook = &linked[..1];
     assert_eq!(runbook[0]["text"], "iam-user-created");
     assert_eq!(
         runbook[0]["marks"][0]["attrs"]["href"],
         event.runbook_url.as_str()
     );
     // The runbook's first steps: three triage questions and the containment command.
-    let first_steps = &doc["content"][5];
+    let first_steps = &doc["content"][6];
     assert_eq!(first_steps["content"][0]["text"], "First steps");
     let mut steps = Vec::new();
-    nodes(&doc["content"][6], "listItem", &mut steps);
+    nodes(&doc["content"][7], "listItem", &mut steps);
     assert_eq!(steps.len(), 3);
-    let code = &doc["content"][7];
+    let code = &doc["content"][8];
     assert_eq!(code["attrs"]["language"], "bash");
     assert!(code["content"][0]["text"]
         .as_str()
