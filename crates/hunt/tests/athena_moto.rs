@@ -10,67 +10,16 @@ use iamwatch_core::finding::{fields, RecordState};
 use iamwatch_core::Policy;
 use iamwatch_hunt::sql::COLUMNS;
 use iamwatch_hunt::{AthenaError, Bound, Collector, HuntError, Layout, Query, Run, Table};
+use iamwatch_e2e::moto::{http_request, MotoServer};
+use std::time::Duration;
 use serde_json::{json, Value};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-/// A `moto_server` on a free port, killed on drop.
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-fn http(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut out = String::new();
-    s.read_to_string(&mut out)?;
-    let status = out
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = out
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Ok((status, body))
-}
+/// The workspace's `moto_server` harness (a free port, killed on drop), with Athena's seeding.
+struct Moto(MotoServer);
 
 impl Moto {
     fn start() -> Moto {
-        for _ in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .expect("a free port")
-                .port();
-            let child = Command::new("moto_server")
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("moto_server on PATH (pip install -r scripts/requirements-test.txt)");
-            let mut moto = Moto { child, port };
-            let started = Instant::now();
-            while started.elapsed() < Duration::from_secs(30) {
-                if let Ok(Some(_)) = moto.child.try_wait() {
-                    break; // its port was taken meanwhile: try another
-                }
-                if let Ok((200, _)) = http(port, "GET", "/moto-api/data.json", "") {
-                    return moto;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        panic!("moto_server did not start");
+        Moto(MotoServer::start().unwrap_or_else(|e| panic!("{e}")))
     }
 
     fn seed(&self, rows: &[Vec<Option<String>>]) {
@@ -92,8 +41,8 @@ impl Moto {
             "region": "us-east-1",
             "results": [{ "rows": rows, "column_info": [] }],
         });
-        let (status, text) = http(
-            self.port,
+        let (status, text) = http_request(
+            self.0.port,
             "POST",
             "/moto-api/static/athena/query-results",
             &body.to_string(),
@@ -105,18 +54,11 @@ impl Moto {
     async fn client(&self) -> aws_sdk_athena::Client {
         let sdk = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
-            .endpoint_url(format!("http://127.0.0.1:{}", self.port))
+            .endpoint_url(self.0.endpoint())
             .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
             .load()
             .await;
         aws_sdk_athena::Client::new(&sdk)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
