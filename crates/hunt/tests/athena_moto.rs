@@ -8,11 +8,11 @@ use aws_credential_types::Credentials;
 use iamwatch_core::build::FindingContext;
 use iamwatch_core::finding::{fields, RecordState};
 use iamwatch_core::Policy;
+use iamwatch_e2e::moto::{http_request, MotoServer};
 use iamwatch_hunt::sql::COLUMNS;
 use iamwatch_hunt::{AthenaError, Bound, Collector, HuntError, Layout, Query, Run, Table};
-use iamwatch_e2e::moto::{http_request, MotoServer};
-use std::time::Duration;
 use serde_json::{json, Value};
+use std::time::Duration;
 
 /// The workspace's `moto_server` harness (a free port, killed on drop), with Athena's seeding.
 struct Moto(MotoServer);
