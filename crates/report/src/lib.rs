@@ -1,0 +1,237 @@
+//! The inventory report: the daily IAM user tables under an inventory root as one static HTML page
+//! (inline CSS and SVG, no script, no external asset), written as
+//! `inventory/v1/report/dt=YYYY-MM-DD/index.html` and `inventory/v1/report/latest.html`.
+//!
+//! The page shows the IAM user count of every day found (a chart and its table), the day's new and
+//! removed users, the risky users by score with their rules and runbook links, a table per account
+//! (users, risky users, keys, the sweep's status and error, live-path coverage gaps) and per OU
+//! (the same rolled up the tree, which OUs are at zero, which carry the guardrail SCP).
+//!
+//! No AWS SDK: the sweep hands its days over through [`InventoryStore`] and writes the page where
+//! [`report_keys`] says; the command line reads a folder ([`FolderStore`], [`generate_folder`]).
+//!
+//! # Layout
+//!
+//! - [`store`]: [`InventoryStore`], the read-only view of a root, and [`FolderStore`].
+//! - [`day`]: [`Day`], a checked `YYYY-MM-DD`.
+//! - `read`: gzip JSON Lines objects to rows, bad objects and lines named and skipped.
+//! - [`model`]: the figures (trend, change, risky users, OU roll-up), pure and unit-tested.
+//! - `chart`: the trend as inline SVG (plotters, SVG backend).
+//! - `page`: the figures as the askama template `templates/report.html`.
+
+mod chart;
+pub mod day;
+pub mod model;
+mod page;
+mod read;
+pub mod rows;
+pub mod store;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+pub use day::Day;
+pub use model::Inventory;
+pub use store::{FolderStore, InventoryStore, StoreError, Table, TableObject};
+
+use rows::{AccountRow, UserRow};
+
+/// How the report is made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The report's day; default the latest day found under the root.
+    pub day: Option<Day>,
+    /// Base URL of the runbooks (`<base>/<rule-id>.md`); without it links name
+    /// `runbooks/<rule-id>.md` (see `iamwatch_core::links`).
+    pub runbook_base_url: Option<String>,
+    /// The OUs that carry the guardrail SCP, by path (`Workloads/Prod`) or unique name; an OU below
+    /// one of them inherits it. Entries that match no OU of the day's accounts are listed on the
+    /// page. (`IAMWATCH_GUARDRAIL_OUS`, comma-separated: see [`parse_list`].)
+    pub guardrail_ous: Vec<String>,
+    /// Per account, the users the sweep found that the live path missed (created since the
+    /// previous sweep with no real-time finding). `None`: not measured (said so on the page).
+    pub coverage_gaps: Option<BTreeMap<String, Vec<String>>>,
+}
+
+/// The figures of the report, for a notification line
+/// ("IAM users: 312 -> 297 (-15) in 120 accounts; 41 risky; report: URL").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// The report's day.
+    pub day: Day,
+    /// IAM users on the day.
+    pub users: u64,
+    /// The previous day found and its count, if any.
+    pub previous: Option<(Day, u64)>,
+    /// Accounts in the day's table.
+    pub accounts: usize,
+    /// Of them, accounts whose sweep failed.
+    pub accounts_failed: usize,
+    /// Users with at least one hygiene rule firing.
+    pub risky_users: usize,
+    /// Users new since the previous day found.
+    pub new_users: usize,
+    /// Users gone since the previous day found.
+    pub removed_users: usize,
+    /// Users the live path missed.
+    pub coverage_gaps: usize,
+}
+
+/// A rendered report.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The report's day.
+    pub day: Day,
+    /// The page.
+    pub html: String,
+    /// Its figures.
+    pub summary: Summary,
+    /// What was skipped while reading (also listed on the page).
+    pub problems: Vec<String>,
+}
+
+/// Why no report could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The store could not be read.
+    #[error("reading the inventory: {0}")]
+    Store(#[from] StoreError),
+    /// No `dt=YYYY-MM-DD` partition of the users or accounts table was found.
+    #[error("no day of the users or accounts table under the inventory root (looked for inventory/v1/{{users,accounts}}/dt=YYYY-MM-DD/)")]
+    NoDays,
+    /// The day asked for has no table.
+    #[error("no users or accounts table for {0} under the inventory root")]
+    DayNotFound(Day),
+    /// The chart could not be drawn.
+    #[error("drawing the {0}")]
+    Chart(String),
+    /// The template could not be rendered.
+    #[error("rendering the page: {0}")]
+    Template(String),
+    /// A store that is not ready at once was given to [`generate_folder`]'s blocking call.
+    #[error("the inventory store did not answer at once")]
+    Pending,
+}
+
+impl ReportError {
+    /// Whether trying again may succeed.
+    pub fn retryable(&self) -> bool {
+        matches!(self, ReportError::Store(e) if e.retryable)
+    }
+}
+
+/// The keys of the report under the inventory's `inventory/v1/` prefix:
+/// `report/dt=YYYY-MM-DD/index.html` and `report/latest.html`.
+pub fn report_keys(day: &Day) -> [String; 2] {
+    [
+        format!("report/{}/index.html", day.partition()),
+        "report/latest.html".to_string(),
+    ]
+}
+
+/// Splits a comma-separated list (`IAMWATCH_GUARDRAIL_OUS`), trimming and dropping empty items.
+pub fn parse_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Reads what the report needs from `store`: the accounts table of every day up to the report's
+/// day, and the users tables of that day and of the day before it that has one.
+pub async fn load<S: InventoryStore>(
+    store: &S,
+    day: Option<&Day>,
+) -> Result<Inventory, ReportError> {
+    let mut inv = Inventory::default();
+    fn days_of(names: Vec<String>, table: Table, problems: &mut Vec<String>) -> BTreeSet<Day> {
+        let mut days = BTreeSet::new();
+        for name in names {
+            match Day::parse(&name) {
+                Some(d) => {
+                    days.insert(d);
+                }
+                None => problems.push(format!(
+                    "{}/{name}: not a dt=YYYY-MM-DD partition; skipped",
+                    table.name()
+                )),
+            }
+        }
+        days
+    }
+    let account_days = days_of(store.days(Table::Accounts).await?, Table::Accounts, &mut inv.problems);
+    let user_days = days_of(store.days(Table::Users).await?, Table::Users, &mut inv.problems);
+    let today = match day {
+        Some(d) if account_days.contains(d) || user_days.contains(d) => d.clone(),
+        Some(d) => return Err(ReportError::DayNotFound(d.clone())),
+        None => account_days
+            .iter()
+            .chain(&user_days)
+            .max()
+            .cloned()
+            .ok_or(ReportError::NoDays)?,
+    };
+    let previous_users_day = user_days.range(..today.clone()).next_back().cloned();
+    for d in account_days.range(..=today.clone()) {
+        let objects = store.objects(Table::Accounts, d).await?;
+        let rows: Vec<AccountRow> = read::rows(&objects, &mut inv.problems);
+        inv.accounts.insert(d.clone(), rows);
+    }
+    for d in [Some(&today), previous_users_day.as_ref()].into_iter().flatten() {
+        if user_days.contains(d) {
+            let objects = store.objects(Table::Users, d).await?;
+            let rows: Vec<UserRow> = read::rows(&objects, &mut inv.problems);
+            inv.users.insert(d.clone(), rows);
+        }
+    }
+    if !account_days.contains(&today) {
+        inv.problems.push(format!(
+            "accounts/{}: no accounts table; the day's accounts are unknown",
+            today.partition()
+        ));
+    }
+    inv.today = Some(today);
+    Ok(inv)
+}
+
+/// Renders the report of an [`Inventory`] already read.
+pub fn render(inventory: &Inventory, options: &Options) -> Result<Rendered, ReportError> {
+    let (html, summary) = page::render(inventory, options)?;
+    Ok(Rendered {
+        day: summary.day.clone(),
+        html,
+        summary,
+        problems: inventory.problems.clone(),
+    })
+}
+
+/// Reads `store` and renders the report: what the sweep calls, then it writes
+/// [`Rendered::html`] under [`report_keys`].
+pub async fn generate<S: InventoryStore>(
+    store: &S,
+    options: &Options,
+) -> Result<Rendered, ReportError> {
+    let inventory = load(store, options.day.as_ref()).await?;
+    render(&inventory, options)
+}
+
+/// Renders the report of the inventory in the folder `root` and writes it there; returns the
+/// report and the paths of `index.html` and `latest.html`.
+pub fn generate_folder(
+    root: &Path,
+    options: &Options,
+) -> Result<(Rendered, [PathBuf; 2]), ReportError> {
+    let store = FolderStore::new(root);
+    // The folder store's reads are plain file reads: its future is ready at the first poll.
+    let mut future = std::pin::pin!(generate(&store, options));
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let rendered = match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(result) => result?,
+        std::task::Poll::Pending => return Err(ReportError::Pending),
+    };
+    let paths = store.write_report(&rendered)?;
+    Ok((rendered, paths))
+}
+
+use std::future::Future as _;

@@ -1,0 +1,353 @@
+//! The page: the model's figures as the display rows of an askama template
+//! (`templates/report.html`, HTML-escaped by default: a user name or tag value is always text).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use iamwatch_core::Label;
+
+use crate::model::{self, AtZero, Guardrail, Inventory};
+use crate::rows::UserRow;
+use crate::{Options, ReportError, Summary};
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct Page {
+    day: String,
+    previous_day: Option<String>,
+    users_today: u64,
+    delta: Option<Delta>,
+    keys_today: u64,
+    accounts_ok: usize,
+    accounts_failed: usize,
+    trend_svg: String,
+    trend: Vec<model::TrendPoint>,
+    new_users: Vec<UserLine>,
+    removed_users: Vec<UserLine>,
+    not_compared: Vec<(String, String)>,
+    risky: Vec<RiskyLine>,
+    accounts: Vec<AccountLine>,
+    ous: Vec<OuLine>,
+    zero_ous: Vec<String>,
+    guarded_ous: Vec<String>,
+    zero_unguarded: Vec<String>,
+    unmatched_guardrails: Vec<String>,
+    coverage: String,
+    gaps: Vec<(String, Vec<String>)>,
+    problems: Vec<String>,
+    runbook_note: String,
+}
+
+struct Delta {
+    text: String,
+    class: &'static str,
+}
+
+struct UserLine {
+    account: String,
+    user: String,
+    owner: String,
+    created: String,
+    tags: String,
+}
+
+struct Reason {
+    id: String,
+    title: String,
+    href: String,
+}
+
+struct RiskyLine {
+    user: UserLine,
+    score: u8,
+    label: &'static str,
+    admin: bool,
+    keys: usize,
+    reasons: Vec<Reason>,
+}
+
+struct AccountLine {
+    id: String,
+    name: String,
+    ou: String,
+    users: u64,
+    risky: u64,
+    keys: u64,
+    status: String,
+    status_class: &'static str,
+    error: Option<String>,
+    gaps: String,
+}
+
+struct OuLine {
+    name: String,
+    depth: usize,
+    accounts: usize,
+    users: u64,
+    risky: u64,
+    keys: u64,
+    failed: usize,
+    zero: &'static str,
+    zero_class: &'static str,
+    guardrail: String,
+}
+
+/// `account-name (111122223333)`, or the id alone.
+fn account_label(id: &str, name: Option<&str>) -> String {
+    match name.filter(|n| !n.is_empty()) {
+        Some(name) => format!("{name} ({id})"),
+        None => id.to_string(),
+    }
+}
+
+/// The owner as the inventory knows it: the owner tag, else the creator, else unknown (said so).
+fn owner(u: &UserRow) -> String {
+    match (u.owner.as_deref(), u.creator.as_deref()) {
+        (Some(owner), _) if !owner.is_empty() => owner.to_string(),
+        (_, Some(creator)) if !creator.is_empty() => format!("created by {creator}"),
+        _ => "unknown".to_string(),
+    }
+}
+
+fn user_line(u: &UserRow) -> UserLine {
+    UserLine {
+        account: account_label(&u.account_id, u.account_name.as_deref()),
+        user: u.user.clone(),
+        owner: owner(u),
+        created: u.created.clone().unwrap_or_default(),
+        tags: u
+            .tags
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// The short title of a rule, for the reasons column.
+fn rule_title(id: &str) -> String {
+    iamwatch_core::rules::by_id(id)
+        .map(|m| m.title.to_string())
+        .unwrap_or_else(|| "(rule unknown to this version)".to_string())
+}
+
+fn runbook_href(base: Option<&str>, id: &str) -> String {
+    iamwatch_core::links::runbook_url(base, id)
+        .unwrap_or_else(|| iamwatch_core::links::runbook_path(id))
+}
+
+/// Renders the page of `inventory` (its day must be set).
+pub fn render(inventory: &Inventory, options: &Options) -> Result<(String, Summary), ReportError> {
+    let day = inventory.today.clone().ok_or(ReportError::NoDays)?;
+    let trend = model::trend(&inventory.accounts);
+    let today_users = inventory.today_users();
+    let today_accounts = inventory.today_accounts();
+    let previous = inventory.previous();
+    let change = match previous {
+        Some((prev_day, prev_users)) => model::change(
+            prev_users,
+            inventory.accounts_on(prev_day),
+            today_users,
+            today_accounts,
+        ),
+        None => model::change(&[], &[], today_users, today_accounts),
+    };
+    let risky = model::risky(today_users);
+    let (ous, unmatched_guardrails) = model::ou_rollup(today_accounts, &options.guardrail_ous);
+
+    let users_today = today_users.len() as u64;
+    // The previous point of the trend (the day before in the accounts tables) gives the change of
+    // the total; it is the figure of the Slack line.
+    let previous_total = trend
+        .iter()
+        .rev()
+        .find(|p| p.day < day)
+        .map(|p| (p.day.clone(), p.users));
+    let delta = previous_total.as_ref().map(|(d, before)| {
+        let diff = users_today as i64 - *before as i64;
+        Delta {
+            text: format!("{diff:+} since {d} ({before})"),
+            class: match diff {
+                d if d < 0 => "down",
+                0 => "muted",
+                _ => "up",
+            },
+        }
+    });
+
+    let base = options.runbook_base_url.as_deref();
+    let risky_lines = risky
+        .iter()
+        .map(|u| RiskyLine {
+            user: user_line(u),
+            score: u.score,
+            label: Label::from_score(u.score).as_str(),
+            admin: u.admin,
+            keys: u.access_keys.iter().filter(|k| k.active).count(),
+            reasons: u
+                .rules
+                .iter()
+                .map(|id| Reason {
+                    id: id.clone(),
+                    title: rule_title(id),
+                    href: runbook_href(base, id),
+                })
+                .collect(),
+        })
+        .collect::<Vec<_>>();
+
+    let gaps: Vec<(String, Vec<String>)> = options
+        .coverage_gaps
+        .as_ref()
+        .map(|g| {
+            g.iter()
+                .filter(|(_, users)| !users.is_empty())
+                .map(|(a, users)| (a.clone(), users.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let gap_count: BTreeMap<&str, usize> =
+        gaps.iter().map(|(a, u)| (a.as_str(), u.len())).collect();
+    let coverage = match &options.coverage_gaps {
+        None => "Not measured: this report was made without the sweep's comparison against the real-time findings.".to_string(),
+        Some(_) if gaps.is_empty() => "Every user created since the previous sweep had a real-time finding.".to_string(),
+        Some(_) => {
+            let users: usize = gap_count.values().sum();
+            format!(
+                "{users} user{} in {} account{} found by the daily sweep with no real-time finding: the live path missed {}.",
+                plural(users),
+                gaps.len(),
+                plural(gaps.len()),
+                if users == 1 { "it" } else { "them" }
+            )
+        }
+    };
+
+    let mut accounts_sorted: Vec<_> = today_accounts.iter().collect();
+    accounts_sorted.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    let accounts = accounts_sorted
+        .iter()
+        .map(|a| {
+            let ok = model::swept_ok(a);
+            AccountLine {
+                id: a.account_id.clone(),
+                name: a.account_name.clone().unwrap_or_default(),
+                ou: if a.ou_path.is_empty() {
+                    model::ROOT.to_string()
+                } else {
+                    a.ou_path.join("/")
+                },
+                users: a.users,
+                risky: a.risky_users,
+                keys: a.access_keys,
+                status: a.status.clone(),
+                status_class: if ok { "ok" } else { "error" },
+                error: a.error.clone().filter(|e| !e.is_empty()),
+                gaps: match &options.coverage_gaps {
+                    None => "-".to_string(),
+                    Some(_) => gap_count
+                        .get(a.account_id.as_str())
+                        .copied()
+                        .unwrap_or(0)
+                        .to_string(),
+                },
+            }
+        })
+        .collect::<Vec<_>>();
+
+    let zero_ous: Vec<String> = ous
+        .iter()
+        .filter(|o| o.at_zero == AtZero::Yes)
+        .map(|o| o.path.clone())
+        .collect();
+    let guarded_ous: Vec<String> = ous
+        .iter()
+        .filter(|o| o.guardrail == Guardrail::Direct)
+        .map(|o| o.path.clone())
+        .collect();
+    let zero_unguarded: Vec<String> = ous
+        .iter()
+        .filter(|o| o.at_zero == AtZero::Yes && o.guardrail == Guardrail::None)
+        .map(|o| o.path.clone())
+        .collect();
+    let ou_lines = ous
+        .iter()
+        .map(|o| OuLine {
+            name: o.path.rsplit('/').next().unwrap_or(&o.path).to_string(),
+            depth: o.depth,
+            accounts: o.accounts,
+            users: o.users,
+            risky: o.risky_users,
+            keys: o.access_keys,
+            failed: o.failed,
+            zero: match o.at_zero {
+                AtZero::Yes => "yes",
+                AtZero::No => "no",
+                AtZero::Unknown => "unknown (a sweep failed)",
+            },
+            zero_class: match o.at_zero {
+                AtZero::Yes => "yes",
+                AtZero::No => "no",
+                AtZero::Unknown => "unknown",
+            },
+            guardrail: match &o.guardrail {
+                Guardrail::Direct => "attached".to_string(),
+                Guardrail::Inherited(from) => format!("inherited from {from}"),
+                Guardrail::None => "none".to_string(),
+            },
+        })
+        .collect::<Vec<_>>();
+
+    let summary = Summary {
+        day: day.clone(),
+        users: users_today,
+        previous: previous_total,
+        accounts: today_accounts.len(),
+        accounts_failed: today_accounts.iter().filter(|a| !model::swept_ok(a)).count(),
+        risky_users: risky.len(),
+        new_users: change.new.len(),
+        removed_users: change.removed.len(),
+        coverage_gaps: gap_count.values().sum(),
+    };
+    let page = Page {
+        day: day.to_string(),
+        previous_day: previous.map(|(d, _)| d.to_string()),
+        users_today,
+        delta,
+        keys_today: today_users
+            .iter()
+            .map(|u| u.access_keys.len() as u64)
+            .sum(),
+        accounts_ok: summary.accounts - summary.accounts_failed,
+        accounts_failed: summary.accounts_failed,
+        trend_svg: crate::chart::trend_svg(&trend).map_err(ReportError::Chart)?,
+        trend,
+        new_users: change.new.iter().map(|u| user_line(u)).collect(),
+        removed_users: change.removed.iter().map(|u| user_line(u)).collect(),
+        not_compared: change.not_compared.clone(),
+        risky: risky_lines,
+        accounts,
+        ous: ou_lines,
+        zero_ous,
+        guarded_ous,
+        zero_unguarded,
+        unmatched_guardrails,
+        coverage,
+        gaps,
+        problems: inventory.problems.clone(),
+        runbook_note: match base.map(str::trim).filter(|b| !b.is_empty()) {
+            Some(b) => format!("under {b}"),
+            None => "no runbook base URL is set; links name runbooks/<rule-id>.md in the iamwatch repository".to_string(),
+        },
+    };
+    let html = page.render().map_err(|e| ReportError::Template(e.to_string()))?;
+    Ok((html, summary))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
