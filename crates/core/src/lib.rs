@@ -25,6 +25,7 @@
 //! - [`timeline`]: replays findings and resolutions from many files in event-time order.
 //! - [`finding_event`]: the EventBridge event of a finding (detect -> ticket).
 //! - [`ocsf`]: a finding as an OCSF Detection Finding (class 2004), for Security Lake.
+//! - [`inventory`]: the daily inventory of IAM users (credential reports, hygiene rules, tables).
 //! - [`links`]: every link a finding, ticket or message carries (runbooks, console pages).
 //! - [`ports`]: the narrow traits adapters implement (`Enricher`, `FindingSink`, ...).
 //! - [`glob`], [`net`], [`time`]: small helpers (ARN globs, lenient IPs and CIDRs, timestamps).
@@ -36,6 +37,7 @@ pub mod finding;
 pub mod finding_event;
 pub mod glob;
 pub mod input;
+pub mod inventory;
 pub mod links;
 pub mod net;
 pub mod observation;
