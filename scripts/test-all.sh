@@ -24,6 +24,13 @@ done
 step "tools (PyPI: moto server, boto3/botocore models, cfn-lint, py-ocsf-models, sqlglot, duckdb)"
 python3 -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
 
+step "chromium (Debian's; the inventory report's browser test opens the page in it)"
+if ! command -v chromium >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+chromium --version
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

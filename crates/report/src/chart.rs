@@ -64,11 +64,11 @@ fn draw(points: &[TrendPoint], out: &mut String) -> Result<(), Box<dyn std::erro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::day::Day;
+    use iamwatch_core::inventory::Day;
 
     fn point(day: &str, users: u64) -> TrendPoint {
         TrendPoint {
-            day: Day::parse(day).unwrap(),
+            day: day.parse::<Day>().unwrap(),
             users,
             accounts: 1,
             failed: 0,
@@ -80,7 +80,11 @@ mod tests {
         for points in [
             vec![],
             vec![point("2026-12-01", 0)],
-            vec![point("2026-11-29", 12), point("2026-11-30", 9), point("2026-12-01", 7)],
+            vec![
+                point("2026-11-29", 12),
+                point("2026-11-30", 9),
+                point("2026-12-01", 7),
+            ],
         ] {
             let svg = trend_svg(&points).unwrap();
             assert!(svg.starts_with("<svg"), "{}", &svg[..40.min(svg.len())]);

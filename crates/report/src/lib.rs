@@ -13,28 +13,23 @@
 //! # Layout
 //!
 //! - [`store`]: [`InventoryStore`], the read-only view of a root, and [`FolderStore`].
-//! - [`day`]: [`Day`], a checked `YYYY-MM-DD`.
 //! - `read`: gzip JSON Lines objects to rows, bad objects and lines named and skipped.
 //! - [`model`]: the figures (trend, change, risky users, OU roll-up), pure and unit-tested.
 //! - `chart`: the trend as inline SVG (plotters, SVG backend).
 //! - `page`: the figures as the askama template `templates/report.html`.
 
 mod chart;
-pub mod day;
 pub mod model;
 mod page;
 mod read;
-pub mod rows;
 pub mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-pub use day::Day;
+pub use iamwatch_core::inventory::{AccountRow, AccountStatus, Day, Table, UserRow};
 pub use model::Inventory;
-pub use store::{FolderStore, InventoryStore, StoreError, Table, TableObject};
-
-use rows::{AccountRow, UserRow};
+pub use store::{FolderStore, InventoryStore, StoreError, TableObject};
 
 /// How the report is made.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -120,12 +115,12 @@ impl ReportError {
     }
 }
 
-/// The keys of the report under the inventory's `inventory/v1/` prefix:
-/// `report/dt=YYYY-MM-DD/index.html` and `report/latest.html`.
-pub fn report_keys(day: &Day) -> [String; 2] {
+/// The keys of the report under the inventory root (a folder or an S3 prefix):
+/// `inventory/v1/report/dt=YYYY-MM-DD/index.html` and `inventory/v1/report/latest.html`.
+pub fn report_keys(day: Day) -> [String; 2] {
     [
-        format!("report/{}/index.html", day.partition()),
-        "report/latest.html".to_string(),
+        iamwatch_core::inventory::table::report_key(day),
+        iamwatch_core::inventory::table::LATEST_REPORT_KEY.to_string(),
     ]
 }
 
@@ -142,17 +137,17 @@ pub fn parse_list(s: &str) -> Vec<String> {
 /// day, and the users tables of that day and of the day before it that has one.
 pub async fn load<S: InventoryStore>(
     store: &S,
-    day: Option<&Day>,
+    day: Option<Day>,
 ) -> Result<Inventory, ReportError> {
     let mut inv = Inventory::default();
     fn days_of(names: Vec<String>, table: Table, problems: &mut Vec<String>) -> BTreeSet<Day> {
         let mut days = BTreeSet::new();
         for name in names {
-            match Day::parse(&name) {
-                Some(d) => {
+            match name.strip_prefix("dt=").unwrap_or(&name).parse::<Day>() {
+                Ok(d) => {
                     days.insert(d);
                 }
-                None => problems.push(format!(
+                Err(_) => problems.push(format!(
                     "{}/{name}: not a dt=YYYY-MM-DD partition; skipped",
                     table.name()
                 )),
@@ -160,11 +155,19 @@ pub async fn load<S: InventoryStore>(
         }
         days
     }
-    let account_days = days_of(store.days(Table::Accounts).await?, Table::Accounts, &mut inv.problems);
-    let user_days = days_of(store.days(Table::Users).await?, Table::Users, &mut inv.problems);
+    let account_days = days_of(
+        store.days(Table::Accounts).await?,
+        Table::Accounts,
+        &mut inv.problems,
+    );
+    let user_days = days_of(
+        store.days(Table::Users).await?,
+        Table::Users,
+        &mut inv.problems,
+    );
     let today = match day {
-        Some(d) if account_days.contains(d) || user_days.contains(d) => d.clone(),
-        Some(d) => return Err(ReportError::DayNotFound(d.clone())),
+        Some(d) if account_days.contains(&d) || user_days.contains(&d) => d,
+        Some(d) => return Err(ReportError::DayNotFound(d)),
         None => account_days
             .iter()
             .chain(&user_days)
@@ -172,23 +175,22 @@ pub async fn load<S: InventoryStore>(
             .cloned()
             .ok_or(ReportError::NoDays)?,
     };
-    let previous_users_day = user_days.range(..today.clone()).next_back().cloned();
-    for d in account_days.range(..=today.clone()) {
+    let previous_users_day = user_days.range(..today).next_back().copied();
+    for &d in account_days.range(..=today) {
         let objects = store.objects(Table::Accounts, d).await?;
         let rows: Vec<AccountRow> = read::rows(&objects, &mut inv.problems);
-        inv.accounts.insert(d.clone(), rows);
+        inv.accounts.insert(d, rows);
     }
-    for d in [Some(&today), previous_users_day.as_ref()].into_iter().flatten() {
-        if user_days.contains(d) {
+    for d in [Some(today), previous_users_day].into_iter().flatten() {
+        if user_days.contains(&d) {
             let objects = store.objects(Table::Users, d).await?;
             let rows: Vec<UserRow> = read::rows(&objects, &mut inv.problems);
-            inv.users.insert(d.clone(), rows);
+            inv.users.insert(d, rows);
         }
     }
     if !account_days.contains(&today) {
         inv.problems.push(format!(
-            "accounts/{}: no accounts table; the day's accounts are unknown",
-            today.partition()
+            "accounts/dt={today}: no accounts table; the day's accounts are unknown"
         ));
     }
     inv.today = Some(today);
@@ -199,7 +201,7 @@ pub async fn load<S: InventoryStore>(
 pub fn render(inventory: &Inventory, options: &Options) -> Result<Rendered, ReportError> {
     let (html, summary) = page::render(inventory, options)?;
     Ok(Rendered {
-        day: summary.day.clone(),
+        day: summary.day,
         html,
         summary,
         problems: inventory.problems.clone(),
@@ -212,7 +214,7 @@ pub async fn generate<S: InventoryStore>(
     store: &S,
     options: &Options,
 ) -> Result<Rendered, ReportError> {
-    let inventory = load(store, options.day.as_ref()).await?;
+    let inventory = load(store, options.day).await?;
     render(&inventory, options)
 }
 

@@ -3,8 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::day::Day;
-use crate::rows::{AccountRow, UserRow};
+use iamwatch_core::inventory::{AccountRow, AccountStatus, Day, UserRow};
 
 /// Everything the report was read from: the accounts rows of every day found, the users rows of
 /// the report's day and of the day before it that has a users table, and what could not be read.
@@ -24,37 +23,35 @@ impl Inventory {
     /// The users rows of the report's day.
     pub fn today_users(&self) -> &[UserRow] {
         self.today
-            .as_ref()
-            .and_then(|d| self.users.get(d))
+            .and_then(|d| self.users.get(&d))
             .map_or(&[], Vec::as_slice)
     }
 
     /// The accounts rows of the report's day.
     pub fn today_accounts(&self) -> &[AccountRow] {
         self.today
-            .as_ref()
-            .and_then(|d| self.accounts.get(d))
+            .and_then(|d| self.accounts.get(&d))
             .map_or(&[], Vec::as_slice)
     }
 
     /// The last day before the report's day that has a users table, with its rows.
     pub fn previous(&self) -> Option<(&Day, &[UserRow])> {
-        let today = self.today.as_ref()?;
+        let today = self.today?;
         self.users
-            .range(..today.clone())
+            .range(..today)
             .next_back()
             .map(|(d, rows)| (d, rows.as_slice()))
     }
 
     /// The accounts rows of `day` (empty when that day has no accounts table).
-    pub fn accounts_on(&self, day: &Day) -> &[AccountRow] {
-        self.accounts.get(day).map_or(&[], Vec::as_slice)
+    pub fn accounts_on(&self, day: Day) -> &[AccountRow] {
+        self.accounts.get(&day).map_or(&[], Vec::as_slice)
     }
 }
 
 /// Whether an account's sweep succeeded that day.
 pub fn swept_ok(account: &AccountRow) -> bool {
-    account.status == "ok"
+    account.status == AccountStatus::Ok
 }
 
 /// The IAM user count of one day.
@@ -75,8 +72,12 @@ pub fn trend(accounts: &BTreeMap<Day, Vec<AccountRow>>) -> Vec<TrendPoint> {
     accounts
         .iter()
         .map(|(day, rows)| TrendPoint {
-            day: day.clone(),
-            users: rows.iter().filter(|a| swept_ok(a)).map(|a| a.users).sum(),
+            day: *day,
+            users: rows
+                .iter()
+                .filter(|a| swept_ok(a))
+                .map(|a| u64::from(a.users))
+                .sum(),
             accounts: rows.len(),
             failed: rows.iter().filter(|a| !swept_ok(a)).count(),
         })
@@ -104,7 +105,10 @@ pub fn change<'a>(
     today_accounts: &[AccountRow],
 ) -> Change<'a> {
     let mut failed: BTreeMap<String, String> = BTreeMap::new();
-    for (when, accounts) in [("previous day", previous_accounts), ("today", today_accounts)] {
+    for (when, accounts) in [
+        ("previous day", previous_accounts),
+        ("today", today_accounts),
+    ] {
         for a in accounts.iter().filter(|a| !swept_ok(a)) {
             failed.entry(a.account_id.clone()).or_insert_with(|| {
                 format!(
@@ -125,8 +129,8 @@ pub fn change<'a>(
         .iter()
         .filter(|u| !failed.contains_key(&u.account_id) && !after.contains(&key(u)))
         .collect();
-    new.sort_by(|a, b| key(a).cmp(&key(b)));
-    removed.sort_by(|a, b| key(a).cmp(&key(b)));
+    new.sort_by_key(|u| key(u));
+    removed.sort_by_key(|u| key(u));
     Change {
         new,
         removed,
@@ -219,7 +223,10 @@ fn names_ou(entry: &str, path: &str, unique_names: &BTreeMap<String, usize>) -> 
 /// Rolls today's accounts up into every OU on their paths, from the root down (a parent before its
 /// children, siblings by name), with which OUs are at zero and which the guardrail covers.
 /// Returns the roll-up and the guardrail entries that matched no OU.
-pub fn ou_rollup(accounts: &[AccountRow], guardrail_ous: &[String]) -> (Vec<OuRollup>, Vec<String>) {
+pub fn ou_rollup(
+    accounts: &[AccountRow],
+    guardrail_ous: &[String],
+) -> (Vec<OuRollup>, Vec<String>) {
     let mut ous: BTreeMap<String, OuRollup> = BTreeMap::new();
     for account in accounts {
         let ok = swept_ok(account);
@@ -237,9 +244,9 @@ pub fn ou_rollup(accounts: &[AccountRow], guardrail_ous: &[String]) -> (Vec<OuRo
             });
             ou.accounts += 1;
             if ok {
-                ou.users += account.users;
-                ou.risky_users += account.risky_users;
-                ou.access_keys += account.access_keys;
+                ou.users += u64::from(account.users);
+                ou.risky_users += u64::from(account.risky_users);
+                ou.access_keys += u64::from(account.access_keys);
             } else {
                 ou.failed += 1;
             }
@@ -250,7 +257,10 @@ pub fn ou_rollup(accounts: &[AccountRow], guardrail_ous: &[String]) -> (Vec<OuRo
         let name = path.rsplit('/').next().unwrap_or(path);
         *unique_names.entry(name.to_string()).or_default() += 1;
     }
-    let entries: Vec<&String> = guardrail_ous.iter().filter(|e| !e.trim().is_empty()).collect();
+    let entries: Vec<&String> = guardrail_ous
+        .iter()
+        .filter(|e| !e.trim().is_empty())
+        .collect();
     let mut matched = vec![false; entries.len()];
     let direct: BTreeSet<String> = ous
         .keys()
@@ -323,7 +333,7 @@ pub fn ou_rollup(accounts: &[AccountRow], guardrail_ous: &[String]) -> (Vec<OuRo
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::rows::AccessKeyRow;
+    use iamwatch_core::inventory::AccessKeyRow;
 
     pub fn user(account: &str, name: &str, score: u8, rules: &[&str]) -> UserRow {
         UserRow {
@@ -351,11 +361,11 @@ pub(crate) mod tests {
             creator: None,
             score,
             rules: rules.iter().map(|r| r.to_string()).collect(),
-            report_time: None,
+            report_time: "2026-12-01T06:00:00Z".into(),
         }
     }
 
-    pub fn account(id: &str, ou: &[&str], users: u64, status: &str) -> AccountRow {
+    pub fn account(id: &str, ou: &[&str], users: u32, ok: bool) -> AccountRow {
         AccountRow {
             account_id: id.to_string(),
             account_name: Some(format!("name-{id}")),
@@ -364,13 +374,17 @@ pub(crate) mod tests {
             risky_users: users / 2,
             access_keys: users,
             report_time: None,
-            status: status.to_string(),
-            error: (status != "ok").then(|| "AccessDenied: sts:AssumeRole".to_string()),
+            status: if ok {
+                AccountStatus::Ok
+            } else {
+                AccountStatus::Error
+            },
+            error: (!ok).then(|| "AccessDenied: sts:AssumeRole".to_string()),
         }
     }
 
     fn day(s: &str) -> Day {
-        Day::parse(s).unwrap()
+        s.parse().unwrap()
     }
 
     #[test]
@@ -378,24 +392,33 @@ pub(crate) mod tests {
         let mut days = BTreeMap::new();
         days.insert(
             day("2026-11-30"),
-            vec![account("111111111111", &[], 4, "ok"), account("222222222222", &[], 3, "ok")],
+            vec![
+                account("111111111111", &[], 4, true),
+                account("222222222222", &[], 3, true),
+            ],
         );
-        days.insert(day("2026-11-28"), vec![account("111111111111", &[], 9, "ok")]);
+        days.insert(
+            day("2026-11-28"),
+            vec![account("111111111111", &[], 9, true)],
+        );
         days.insert(
             day("2026-12-01"),
-            vec![account("111111111111", &[], 2, "ok"), account("222222222222", &[], 0, "error")],
+            vec![
+                account("111111111111", &[], 2, true),
+                account("222222222222", &[], 0, false),
+            ],
         );
         let t = trend(&days);
-        let got: Vec<(&str, u64, usize, usize)> = t
+        let got: Vec<(String, u64, usize, usize)> = t
             .iter()
-            .map(|p| (p.day.as_str(), p.users, p.accounts, p.failed))
+            .map(|p| (p.day.to_string(), p.users, p.accounts, p.failed))
             .collect();
         assert_eq!(
             got,
             vec![
-                ("2026-11-28", 9, 1, 0),
-                ("2026-11-30", 7, 2, 0),
-                ("2026-12-01", 2, 2, 1)
+                ("2026-11-28".to_string(), 9, 1, 0),
+                ("2026-11-30".to_string(), 7, 2, 0),
+                ("2026-12-01".to_string(), 2, 2, 1)
             ]
         );
     }
@@ -415,24 +438,31 @@ pub(crate) mod tests {
             user("222222222222", "bob", 0, &[]),
         ];
         let prev_accounts = vec![
-            account("111111111111", &[], 2, "ok"),
-            account("222222222222", &[], 1, "ok"),
-            account("333333333333", &[], 1, "ok"),
+            account("111111111111", &[], 2, true),
+            account("222222222222", &[], 1, true),
+            account("333333333333", &[], 1, true),
         ];
         let today_accounts = vec![
-            account("111111111111", &[], 2, "ok"),
-            account("222222222222", &[], 1, "ok"),
-            account("333333333333", &[], 0, "error"),
+            account("111111111111", &[], 2, true),
+            account("222222222222", &[], 1, true),
+            account("333333333333", &[], 0, false),
         ];
         let c = change(&prev, &prev_accounts, &today, &today_accounts);
         let names = |v: &[&UserRow]| -> Vec<String> {
-            v.iter().map(|u| format!("{}/{}", u.account_id, u.user)).collect()
+            v.iter()
+                .map(|u| format!("{}/{}", u.account_id, u.user))
+                .collect()
         };
         assert_eq!(names(&c.new), ["111111111111/erin", "222222222222/bob"]);
-        assert_eq!(names(&c.removed), ["111111111111/bob", "222222222222/carol"]);
+        assert_eq!(
+            names(&c.removed),
+            ["111111111111/bob", "222222222222/carol"]
+        );
         assert_eq!(c.not_compared.len(), 1);
         assert_eq!(c.not_compared[0].0, "333333333333");
-        assert!(c.not_compared[0].1.contains("sweep failed today: AccessDenied"));
+        assert!(c.not_compared[0]
+            .1
+            .contains("sweep failed today: AccessDenied"));
     }
 
     #[test]
@@ -450,11 +480,11 @@ pub(crate) mod tests {
     #[test]
     fn ou_rollup_sums_up_the_tree_and_finds_zero_ous() {
         let accounts = vec![
-            account("111111111111", &["Workloads", "Prod"], 4, "ok"),
-            account("222222222222", &["Workloads", "Dev"], 0, "ok"),
-            account("333333333333", &["Sandbox"], 0, "error"),
-            account("444444444444", &[], 1, "ok"),
-            account("555555555555", &["Workloads", "Dev"], 0, "ok"),
+            account("111111111111", &["Workloads", "Prod"], 4, true),
+            account("222222222222", &["Workloads", "Dev"], 0, true),
+            account("333333333333", &["Sandbox"], 0, false),
+            account("444444444444", &[], 1, true),
+            account("555555555555", &["Workloads", "Dev"], 0, true),
         ];
         let (rows, unmatched) = ou_rollup(&accounts, &[]);
         assert!(unmatched.is_empty());
@@ -480,10 +510,10 @@ pub(crate) mod tests {
     #[test]
     fn guardrail_is_direct_inherited_or_none_and_unmatched_entries_are_said() {
         let accounts = vec![
-            account("111111111111", &["Workloads", "Prod"], 0, "ok"),
-            account("222222222222", &["Workloads", "Dev"], 0, "ok"),
-            account("333333333333", &["Sandbox", "Dev"], 0, "ok"),
-            account("444444444444", &["Security"], 0, "ok"),
+            account("111111111111", &["Workloads", "Prod"], 0, true),
+            account("222222222222", &["Workloads", "Dev"], 0, true),
+            account("333333333333", &["Sandbox", "Dev"], 0, true),
+            account("444444444444", &["Security"], 0, true),
         ];
         let entries = vec![
             "Workloads".to_string(),
@@ -494,11 +524,16 @@ pub(crate) mod tests {
             String::new(),
         ];
         let (rows, unmatched) = ou_rollup(&accounts, &entries);
-        let g: BTreeMap<&str, Guardrail> =
-            rows.iter().map(|o| (o.path.as_str(), o.guardrail.clone())).collect();
+        let g: BTreeMap<&str, Guardrail> = rows
+            .iter()
+            .map(|o| (o.path.as_str(), o.guardrail.clone()))
+            .collect();
         assert_eq!(g["Root"], Guardrail::None);
         assert_eq!(g["Workloads"], Guardrail::Direct);
-        assert_eq!(g["Workloads/Prod"], Guardrail::Inherited("Workloads".into()));
+        assert_eq!(
+            g["Workloads/Prod"],
+            Guardrail::Inherited("Workloads".into())
+        );
         assert_eq!(g["Workloads/Dev"], Guardrail::Inherited("Workloads".into()));
         assert_eq!(g["Sandbox"], Guardrail::None);
         assert_eq!(g["Sandbox/Dev"], Guardrail::Direct);

@@ -7,8 +7,8 @@ use askama::Template;
 use iamwatch_core::Label;
 
 use crate::model::{self, AtZero, Guardrail, Inventory};
-use crate::rows::UserRow;
 use crate::{Options, ReportError, Summary};
+use iamwatch_core::inventory::UserRow;
 
 #[derive(Template)]
 #[template(path = "report.html")]
@@ -138,7 +138,7 @@ fn runbook_href(base: Option<&str>, id: &str) -> String {
 
 /// Renders the page of `inventory` (its day must be set).
 pub fn render(inventory: &Inventory, options: &Options) -> Result<(String, Summary), ReportError> {
-    let day = inventory.today.clone().ok_or(ReportError::NoDays)?;
+    let day = inventory.today.ok_or(ReportError::NoDays)?;
     let trend = model::trend(&inventory.accounts);
     let today_users = inventory.today_users();
     let today_accounts = inventory.today_accounts();
@@ -146,7 +146,7 @@ pub fn render(inventory: &Inventory, options: &Options) -> Result<(String, Summa
     let change = match previous {
         Some((prev_day, prev_users)) => model::change(
             prev_users,
-            inventory.accounts_on(prev_day),
+            inventory.accounts_on(*prev_day),
             today_users,
             today_accounts,
         ),
@@ -162,7 +162,7 @@ pub fn render(inventory: &Inventory, options: &Options) -> Result<(String, Summa
         .iter()
         .rev()
         .find(|p| p.day < day)
-        .map(|p| (p.day.clone(), p.users));
+        .map(|p| (p.day, p.users));
     let delta = previous_total.as_ref().map(|(d, before)| {
         let diff = users_today as i64 - *before as i64;
         Delta {
@@ -237,10 +237,10 @@ pub fn render(inventory: &Inventory, options: &Options) -> Result<(String, Summa
                 } else {
                     a.ou_path.join("/")
                 },
-                users: a.users,
-                risky: a.risky_users,
-                keys: a.access_keys,
-                status: a.status.clone(),
+                users: a.users.into(),
+                risky: a.risky_users.into(),
+                keys: a.access_keys.into(),
+                status: if ok { "ok" } else { "error" }.to_string(),
                 status_class: if ok { "ok" } else { "error" },
                 error: a.error.clone().filter(|e| !e.is_empty()),
                 gaps: match &options.coverage_gaps {
@@ -299,11 +299,14 @@ pub fn render(inventory: &Inventory, options: &Options) -> Result<(String, Summa
         .collect::<Vec<_>>();
 
     let summary = Summary {
-        day: day.clone(),
+        day,
         users: users_today,
         previous: previous_total,
         accounts: today_accounts.len(),
-        accounts_failed: today_accounts.iter().filter(|a| !model::swept_ok(a)).count(),
+        accounts_failed: today_accounts
+            .iter()
+            .filter(|a| !model::swept_ok(a))
+            .count(),
         risky_users: risky.len(),
         new_users: change.new.len(),
         removed_users: change.removed.len(),
@@ -340,7 +343,9 @@ pub fn render(inventory: &Inventory, options: &Options) -> Result<(String, Summa
             None => "no runbook base URL is set; links name runbooks/<rule-id>.md in the iamwatch repository".to_string(),
         },
     };
-    let html = page.render().map_err(|e| ReportError::Template(e.to_string()))?;
+    let html = page
+        .render()
+        .map_err(|e| ReportError::Template(e.to_string()))?;
     Ok((html, summary))
 }
 
@@ -349,5 +354,109 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tests::{account, user};
+    use iamwatch_core::inventory::Day;
+
+    fn day(s: &str) -> Day {
+        s.parse().unwrap()
+    }
+
+    fn inventory() -> Inventory {
+        let mut hostile = user("111111111111", "eve<b>bold</b>", 60, &["iam-user-created"]);
+        hostile
+            .tags
+            .insert("owner".into(), "<script>alert(1)</script>".into());
+        hostile.owner = Some("<script>alert(1)</script>".into());
+        let mut inv = Inventory {
+            today: Some(day("2026-12-01")),
+            ..Inventory::default()
+        };
+        let mut a = account("111111111111", &["Workloads", "Prod"], 2, true);
+        a.account_name = Some("payments & <prod>".into());
+        let mut failed = account("222222222222", &["Sandbox"], 0, false);
+        failed.error = Some("AccessDenied <arn:aws:iam::222222222222:role/x>".into());
+        inv.accounts.insert(
+            day("2026-11-30"),
+            vec![account("111111111111", &["Workloads", "Prod"], 3, true)],
+        );
+        inv.accounts.insert(day("2026-12-01"), vec![a, failed]);
+        inv.users.insert(
+            day("2026-11-30"),
+            vec![
+                user("111111111111", "alice", 0, &[]),
+                user("111111111111", "bob", 0, &[]),
+                user("111111111111", "carol", 0, &[]),
+            ],
+        );
+        inv.users.insert(
+            day("2026-12-01"),
+            vec![user("111111111111", "alice", 0, &[]), hostile],
+        );
+        inv.problems
+            .push("users/dt=2026-12-01/x.json.gz line 2: <bad>".into());
+        inv
+    }
+
+    #[test]
+    fn hostile_names_tags_and_errors_are_text_never_markup() {
+        let (html, _) = render(&inventory(), &Options::default()).unwrap();
+        assert!(!html.contains("<script>alert"), "a tag value became markup");
+        assert!(!html.contains("<b>bold</b>"), "a user name became markup");
+        assert!(!html.contains("<prod>"));
+        assert!(!html.contains("<arn:"));
+        assert!(!html.contains("<bad>"));
+        // The page has no script at all.
+        assert!(!html.to_ascii_lowercase().contains("<script"));
+        // Escaped, they are still there to read.
+        assert!(
+            html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "{html}"
+        );
+        assert!(html.contains("eve&#60;b&#62;bold&#60;/b&#62;"));
+        assert!(html.contains("payments &#38; &#60;prod&#62;"));
+    }
+
+    #[test]
+    fn summary_change_and_runbook_links() {
+        let inv = inventory();
+        let (html, summary) = render(&inv, &Options::default()).unwrap();
+        assert_eq!(summary.users, 2);
+        assert_eq!(summary.previous, Some((day("2026-11-30"), 3)));
+        assert_eq!((summary.new_users, summary.removed_users), (1, 2));
+        assert_eq!((summary.accounts, summary.accounts_failed), (2, 1));
+        assert_eq!(summary.risky_users, 1);
+        assert!(html.contains("-1 since 2026-11-30 (3)"));
+        assert!(html.contains(r#"<a href="runbooks/iam-user-created.md">runbook</a>"#));
+        assert!(html.contains("no runbook base URL is set"));
+        assert!(html.contains("Not measured"));
+
+        let options = Options {
+            runbook_base_url: Some("https://wiki.example/runbooks/".into()),
+            coverage_gaps: Some(BTreeMap::from([(
+                "111111111111".to_string(),
+                vec!["eve<b>bold</b>".to_string()],
+            )])),
+            ..Options::default()
+        };
+        let (html, summary) = render(&inv, &options).unwrap();
+        assert!(html.contains(
+            r#"<a href="https://wiki.example/runbooks/iam-user-created.md">runbook</a>"#
+        ));
+        assert_eq!(summary.coverage_gaps, 1);
+        assert!(
+            html.contains("1 user in 1 account found by the daily sweep with no real-time finding")
+        );
+    }
+
+    #[test]
+    fn no_day_is_an_error() {
+        let err = render(&Inventory::default(), &Options::default()).unwrap_err();
+        assert!(matches!(err, ReportError::NoDays));
     }
 }

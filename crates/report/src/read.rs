@@ -25,11 +25,9 @@ pub fn rows<T: DeserializeOwned>(objects: &[TableObject], problems: &mut Vec<Str
             }
             match serde_json::from_str::<T>(line) {
                 Ok(row) => rows.push(row),
-                Err(e) => problems.push(format!(
-                    "{} line {}: {e}; row skipped",
-                    object.name,
-                    i + 1
-                )),
+                Err(e) => {
+                    problems.push(format!("{} line {}: {e}; row skipped", object.name, i + 1))
+                }
             }
         }
     }
@@ -85,7 +83,17 @@ mod tests {
         let got: Vec<Row> = rows(&objects, &mut problems);
         assert_eq!(got, [Row { a: 1 }, Row { a: 3 }, Row { a: 4 }]);
         assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(problems[0].starts_with("users/dt=2026-12-01/111111111111.json.gz line 3: invalid type"), "{}", problems[0]);
-        assert!(problems[1].starts_with("users/dt=2026-12-01/222222222222.json.gz: not readable as gzip"), "{}", problems[1]);
+        assert!(
+            problems[0]
+                .starts_with("users/dt=2026-12-01/111111111111.json.gz line 3: invalid type"),
+            "{}",
+            problems[0]
+        );
+        assert!(
+            problems[1]
+                .starts_with("users/dt=2026-12-01/222222222222.json.gz: not readable as gzip"),
+            "{}",
+            problems[1]
+        );
     }
 }

@@ -4,26 +4,7 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
-use crate::day::Day;
-
-/// One of the inventory's tables.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Table {
-    /// `inventory/v1/users/dt=YYYY-MM-DD/<account>.json.gz`, a row per IAM user.
-    Users,
-    /// `inventory/v1/accounts/dt=YYYY-MM-DD/<account>.json.gz`, a row per account.
-    Accounts,
-}
-
-impl Table {
-    /// The table's folder name under `inventory/v1/`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Table::Users => "users",
-            Table::Accounts => "accounts",
-        }
-    }
-}
+use iamwatch_core::inventory::{Day, Table};
 
 /// One stored object of a table on one day: its name (said in messages, e.g. the key or path) and
 /// its bytes as stored (gzip JSON Lines; plain JSON Lines is read too).
@@ -64,7 +45,7 @@ pub trait InventoryStore: Sync {
     fn objects(
         &self,
         table: Table,
-        day: &Day,
+        day: Day,
     ) -> impl Future<Output = Result<Vec<TableObject>, StoreError>> + Send;
 }
 
@@ -106,8 +87,8 @@ impl FolderStore {
         Ok(days)
     }
 
-    fn read_objects(&self, table: Table, day: &Day) -> Result<Vec<TableObject>, StoreError> {
-        let dir = self.table_dir(table).join(day.partition());
+    fn read_objects(&self, table: Table, day: Day) -> Result<Vec<TableObject>, StoreError> {
+        let dir = self.table_dir(table).join(format!("dt={day}"));
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -140,7 +121,7 @@ impl FolderStore {
     /// `<root>/inventory/v1/report/latest.html`; returns both paths.
     pub fn write_report(&self, report: &crate::Rendered) -> Result<[PathBuf; 2], StoreError> {
         let write = |key: String| -> Result<PathBuf, StoreError> {
-            let path = self.base().join(key);
+            let path = self.root.join(key);
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| io_error(parent, &e))?;
             }
@@ -150,7 +131,7 @@ impl FolderStore {
             std::fs::rename(&tmp, &path).map_err(|e| io_error(&path, &e))?;
             Ok(path)
         };
-        let [dated, latest] = crate::report_keys(&report.day);
+        let [dated, latest] = crate::report_keys(report.day);
         Ok([write(dated)?, write(latest)?])
     }
 }
@@ -163,7 +144,7 @@ impl InventoryStore for FolderStore {
     fn objects(
         &self,
         table: Table,
-        day: &Day,
+        day: Day,
     ) -> impl Future<Output = Result<Vec<TableObject>, StoreError>> + Send {
         std::future::ready(self.read_objects(table, day))
     }
