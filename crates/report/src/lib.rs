@@ -39,10 +39,14 @@ pub struct Options {
     /// Base URL of the runbooks (`<base>/<rule-id>.md`); without it links name
     /// `runbooks/<rule-id>.md` (see `iamwatch_core::links`).
     pub runbook_base_url: Option<String>,
-    /// The OUs that carry the guardrail SCP, by path (`Workloads/Prod`) or unique name; an OU below
-    /// one of them inherits it. Entries that match no OU of the day's accounts are listed on the
-    /// page. (`IAMWATCH_GUARDRAIL_OUS`, comma-separated: see [`parse_list`].)
+    /// The OUs that carry the guardrail SCP, by id (`ou-abcd-12345678`, looked up in
+    /// [`ou_ids`](Options::ou_ids)), path (`Workloads/Prod`) or unique name; an OU below one of
+    /// them inherits it. Entries that match no OU of the day's accounts are listed on the page.
+    /// (`IAMWATCH_GUARDRAIL_OUS`, comma-separated: see [`parse_list`].)
     pub guardrail_ous: Vec<String>,
+    /// OU ids and their paths from the root (`ou-abcd-12345678` -> `["Workloads", "Prod"]`), as
+    /// the sweep reads them from Organizations: the tables name OUs by path only.
+    pub ou_ids: BTreeMap<String, Vec<String>>,
     /// Per account, the users the sweep found that the live path missed (created since the
     /// previous sweep with no real-time finding). `None`: not measured (said so on the page).
     pub coverage_gaps: Option<BTreeMap<String, Vec<String>>>,

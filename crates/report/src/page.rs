@@ -153,7 +153,17 @@ pub fn render(inventory: &Inventory, options: &Options) -> Result<(String, Summa
         None => model::change(&[], &[], today_users, today_accounts),
     };
     let risky = model::risky(today_users);
-    let (ous, unmatched_guardrails) = model::ou_rollup(today_accounts, &options.guardrail_ous);
+    // Guardrail OUs given by id are matched by their path; the page names both.
+    let guardrails: Vec<String> = options
+        .guardrail_ous
+        .iter()
+        .map(|entry| match options.ou_ids.get(entry.trim()) {
+            Some(path) if path.is_empty() => model::ROOT.to_string(),
+            Some(path) => path.join("/"),
+            None => entry.clone(),
+        })
+        .collect();
+    let (ous, unmatched_guardrails) = model::ou_rollup(today_accounts, &guardrails);
 
     let users_today = today_users.len() as u64;
     // The previous point of the trend (the day before in the accounts tables) gives the change of

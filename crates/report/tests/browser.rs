@@ -18,19 +18,19 @@ use scraper::{Html, Selector};
 
 /// The browser binary: `$CHROMIUM`, else `chromium` on the PATH.
 fn chromium() -> PathBuf {
-    if let Some(path) = std::env::var_os("CHROMIUM") {
-        return PathBuf::from(path);
-    }
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("chromium"))
-            .find(|p| p.is_file())
-    });
+    let found = match std::env::var_os("CHROMIUM") {
+        Some(path) => Some(PathBuf::from(path)).filter(|p| p.is_file()),
+        None => std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join("chromium"))
+                .find(|p| p.is_file())
+        }),
+    };
     found.unwrap_or_else(|| {
         panic!(
-            "chromium is not installed: the inventory report's browser test needs Debian's \
-             chromium (run `apt-get install -y chromium`, as scripts/test-all.sh does, or set \
-             CHROMIUM=/path/to/chromium)"
+            "chromium is not installed (or $CHROMIUM names no file): the inventory report's \
+             browser test needs Debian's chromium; run `apt-get install -y chromium`, as \
+             scripts/test-all.sh does, or set CHROMIUM=/path/to/chromium"
         )
     })
 }
@@ -108,7 +108,12 @@ fn report_renders_in_headless_chromium_with_its_chart_and_tables() {
     let dir = tempfile::tempdir().unwrap();
     fixture::write(dir.path());
     let options = Options {
-        guardrail_ous: iamwatch_report::parse_list(" Security, Workloads/Dev ,ou-abcd-11111111"),
+        // By path, by id (known from Organizations), and an id that matches no OU.
+        guardrail_ous: iamwatch_report::parse_list(" Security, ou-abcd-22222222 ,ou-abcd-11111111"),
+        ou_ids: BTreeMap::from([(
+            "ou-abcd-22222222".to_string(),
+            vec!["Workloads".to_string(), "Dev".to_string()],
+        )]),
         coverage_gaps: Some(BTreeMap::from([(
             "111111111111".to_string(),
             vec![fixture::HOSTILE_USER.to_string()],
