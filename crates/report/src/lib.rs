@@ -12,7 +12,8 @@
 //!
 //! # Layout
 //!
-//! - [`store`]: [`InventoryStore`], the read-only view of a root, and [`FolderStore`].
+//! - [`store`]: [`InventoryStore`], the read-only view of a root, [`FolderStore`] and
+//!   [`MemoryStore`].
 //! - `read`: gzip JSON Lines objects to rows, bad objects and lines named and skipped.
 //! - [`model`]: the figures (trend, change, risky users, OU roll-up), pure and unit-tested.
 //! - `chart`: the trend as inline SVG (plotters, SVG backend).
@@ -29,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 pub use iamwatch_core::inventory::{AccountRow, AccountStatus, Day, Table, UserRow};
 pub use model::Inventory;
-pub use store::{FolderStore, InventoryStore, StoreError, TableObject};
+pub use store::{FolderStore, InventoryStore, MemoryStore, StoreError, TableObject};
 
 /// How the report is made.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -241,3 +242,56 @@ pub fn generate_folder(
 }
 
 use std::future::Future as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iamwatch_core::inventory::table::write_jsonl_gz;
+
+    /// The sweep runs the report on a multi-threaded runtime: its future must be `Send`.
+    #[test]
+    fn generate_is_send() {
+        fn send<T: Send>(_: &T) {}
+        let (store, options) = (MemoryStore::new(), Options::default());
+        send(&generate(&store, &options));
+    }
+
+    /// A store read in bulk (an S3 prefix listed and fetched) gives the same report as a folder.
+    #[test]
+    fn memory_store_reads_keys_under_a_prefix() {
+        let day: Day = "2026-12-01".parse().unwrap();
+        let account = model::tests::account("111111111111", &["Prod"], 1, true);
+        let user = model::tests::user("111111111111", "alice", 40, &["console-password-unused"]);
+        let mut store = MemoryStore::new();
+        store.put(
+            format!(
+                "iamwatch/{}",
+                Table::Accounts.object_key(day, "111111111111")
+            ),
+            write_jsonl_gz(&[account]),
+        );
+        store.put(
+            format!("iamwatch/{}", Table::Users.object_key(day, "111111111111")),
+            write_jsonl_gz(&[user]),
+        );
+        store.put("iamwatch/inventory/v1/report/latest.html", b"old".to_vec());
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let options = Options::default();
+        let mut future = std::pin::pin!(generate(&store, &options));
+        let std::task::Poll::Ready(report) = future.as_mut().poll(&mut cx) else {
+            panic!("a memory store is ready at once");
+        };
+        let report = report.unwrap();
+        assert_eq!(report.day, day);
+        assert_eq!(report.summary.users, 1);
+        assert_eq!(report.summary.risky_users, 1);
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert_eq!(
+            report_keys(day),
+            [
+                "inventory/v1/report/dt=2026-12-01/index.html".to_string(),
+                "inventory/v1/report/latest.html".to_string()
+            ]
+        );
+    }
+}

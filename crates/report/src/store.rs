@@ -157,3 +157,64 @@ fn io_error(path: &Path, e: &std::io::Error) -> StoreError {
         retryable: false,
     }
 }
+
+/// An inventory root held in memory: objects by key (`inventory/v1/users/dt=.../<account>.json.gz`,
+/// under an optional prefix), as a store fetched in bulk or a test hands them over.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryStore {
+    objects: std::collections::BTreeMap<String, Vec<u8>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) the object at `key`.
+    pub fn put(&mut self, key: impl Into<String>, bytes: Vec<u8>) {
+        self.objects.insert(key.into(), bytes);
+    }
+
+    /// The day folder of a key of `table` (`dt=YYYY-MM-DD` right after `inventory/v1/<table>/`).
+    fn partition_of(table: Table, key: &str) -> Option<&str> {
+        let marker = format!(
+            "{}/{}/",
+            iamwatch_core::inventory::table::ROOT,
+            table.name()
+        );
+        let (_, rest) = key.split_once(&marker)?;
+        rest.split_once('/').map(|(partition, _)| partition)
+    }
+}
+
+impl InventoryStore for MemoryStore {
+    fn days(&self, table: Table) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send {
+        let mut days: Vec<String> = self
+            .objects
+            .keys()
+            .filter_map(|k| Self::partition_of(table, k))
+            .map(str::to_string)
+            .collect();
+        days.dedup();
+        std::future::ready(Ok(days))
+    }
+
+    fn objects(
+        &self,
+        table: Table,
+        day: Day,
+    ) -> impl Future<Output = Result<Vec<TableObject>, StoreError>> + Send {
+        let partition = format!("dt={day}");
+        let objects = self
+            .objects
+            .iter()
+            .filter(|(k, _)| Self::partition_of(table, k) == Some(partition.as_str()))
+            .map(|(k, bytes)| TableObject {
+                name: k.clone(),
+                bytes: bytes.clone(),
+            })
+            .collect();
+        std::future::ready(Ok(objects))
+    }
+}
