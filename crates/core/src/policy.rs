@@ -29,6 +29,38 @@ pub struct Policy {
     pub admin_groups: Vec<String>,
     pub ticket_min_severity: Label,
     pub suppress: Vec<Suppression>,
+    /// The `[inventory]` table: thresholds of the hygiene rules and where owners are found.
+    pub inventory: InventoryPolicy,
+}
+
+/// The `[inventory]` table of the policy file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InventoryPolicy {
+    /// A credential not used for more than this many days is unused (default 90).
+    pub unused_days: u32,
+    /// A credential never used is unused once it is older than this many days (default 7).
+    pub grace_days: u32,
+    /// An active access key older than this many days is due for rotation (default 90).
+    pub key_max_age_days: u32,
+    /// The tags naming a user's owner, first match wins (default `owner`, `Owner`).
+    pub owner_tags: Vec<String>,
+}
+
+/// The defaults of the `[inventory]` keys.
+pub const DEFAULT_UNUSED_DAYS: u32 = 90;
+pub const DEFAULT_GRACE_DAYS: u32 = 7;
+pub const DEFAULT_KEY_MAX_AGE_DAYS: u32 = 90;
+pub const DEFAULT_OWNER_TAGS: [&str; 2] = ["owner", "Owner"];
+
+impl Default for InventoryPolicy {
+    fn default() -> Self {
+        InventoryPolicy {
+            unused_days: DEFAULT_UNUSED_DAYS,
+            grace_days: DEFAULT_GRACE_DAYS,
+            key_max_age_days: DEFAULT_KEY_MAX_AGE_DAYS,
+            owner_tags: DEFAULT_OWNER_TAGS.map(String::from).to_vec(),
+        }
+    }
 }
 
 impl Default for Policy {
@@ -43,6 +75,7 @@ impl Default for Policy {
             admin_groups: Vec::new(),
             ticket_min_severity: Label::High,
             suppress: Vec::new(),
+            inventory: InventoryPolicy::default(),
         }
     }
 }
@@ -96,6 +129,16 @@ struct RawPolicy {
     ticket_min_severity: Option<Str>,
     #[serde(default)]
     suppress: Suppressions,
+    inventory: Option<RawInventory>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [inventory] table")]
+struct RawInventory {
+    unused_days: Option<Days>,
+    grace_days: Option<Days>,
+    key_max_age_days: Option<Days>,
+    owner_tags: Option<Strings>,
 }
 
 #[derive(Default, Deserialize)]
@@ -219,6 +262,56 @@ impl<'de> Deserialize<'de> for Strings {
                 Ok(Strings(out))
             }
             wrong_types!("a list of strings");
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A whole number of days, 0 to 36500.
+struct Days(u32);
+
+impl<'de> Deserialize<'de> for Days {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        const EXPECTED: &str = "expected a number of days (an integer from 0 to 36500)";
+        impl<'de> Visitor<'de> for V {
+            type Value = Days;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number of days")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Days, E> {
+                match u32::try_from(v) {
+                    Ok(n) if n <= 36_500 => Ok(Days(n)),
+                    _ => Err(E::custom(format!("{EXPECTED}, found {v}"))),
+                }
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Days, E> {
+                match u32::try_from(v) {
+                    Ok(n) if n <= 36_500 => Ok(Days(n)),
+                    _ => Err(E::custom(format!("{EXPECTED}, found {v}"))),
+                }
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Days, E> {
+                Err(E::custom(format!("{EXPECTED}, found {}", Found("boolean"))))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Days, E> {
+                Err(E::custom(format!("{EXPECTED}, found {}", Found("float"))))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Days, E> {
+                Err(E::custom(format!("{EXPECTED}, found {}", Found("string"))))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Days, A::Error> {
+                Err(de::Error::custom(format!(
+                    "{EXPECTED}, found {}",
+                    Found("array")
+                )))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Days, A::Error> {
+                Err(de::Error::custom(format!(
+                    "{EXPECTED}, found {}",
+                    Found("table")
+                )))
+            }
         }
         d.deserialize_any(V)
     }
@@ -366,6 +459,28 @@ impl Policy {
                 )
             })?;
         }
+        if let Some(inv) = raw.inventory {
+            let at_least_one = |v: Option<Days>, key: &str| match v {
+                Some(Days(0)) => Err(err(
+                    &format!("inventory.{key}"),
+                    "must be at least 1 day, found 0".to_string(),
+                )),
+                Some(Days(n)) => Ok(Some(n)),
+                None => Ok(None),
+            };
+            if let Some(n) = at_least_one(inv.unused_days, "unused_days")? {
+                p.inventory.unused_days = n;
+            }
+            if let Some(Days(n)) = inv.grace_days {
+                p.inventory.grace_days = n;
+            }
+            if let Some(n) = at_least_one(inv.key_max_age_days, "key_max_age_days")? {
+                p.inventory.key_max_age_days = n;
+            }
+            if let Some(Strings(v)) = inv.owner_tags {
+                p.inventory.owner_tags = non_empty(v, "inventory.owner_tags", &err)?;
+            }
+        }
         for (i, s) in raw.suppress.0.into_iter().enumerate() {
             let unwrap = |v: Option<Str>| v.map(|Str(s)| s);
             let (account, rule, actor, user, reason) = (
@@ -507,5 +622,61 @@ mod tests {
         assert!(problem("[[suppress]]\nreason = \"x\"")
             .contains("at least one of account, rule, actor, user"));
         assert!(problem("[[suppress]]\naccount = \"12\"\nreason = \"x\"").contains("12-digit"));
+    }
+
+    #[test]
+    fn inventory_keys_default_and_are_checked() {
+        let d = Policy::from_toml("", "p.toml").unwrap().inventory;
+        assert_eq!(
+            (d.unused_days, d.grace_days, d.key_max_age_days),
+            (90, 7, 90)
+        );
+        assert_eq!(d.owner_tags, ["owner", "Owner"]);
+        let p = Policy::from_toml(
+            "[inventory]\nunused_days = 30\ngrace_days = 0\nkey_max_age_days = 365\n\
+             owner_tags = [\"team\"]\n",
+            "p.toml",
+        )
+        .unwrap()
+        .inventory;
+        assert_eq!(
+            (p.unused_days, p.grace_days, p.key_max_age_days),
+            (30, 0, 365)
+        );
+        assert_eq!(p.owner_tags, ["team"]);
+        // Only the keys set replace their defaults.
+        let p = Policy::from_toml("[inventory]\ngrace_days = 14\n", "p.toml")
+            .unwrap()
+            .inventory;
+        assert_eq!((p.unused_days, p.grace_days), (90, 14));
+
+        assert_eq!(
+            problem("[inventory]\nunused_days = \"90\""),
+            "policy file p.toml: key `inventory.unused_days`: expected a number of days \
+             (an integer from 0 to 36500), found a string"
+        );
+        assert_eq!(
+            problem("[inventory]\ngrace_days = -1"),
+            "policy file p.toml: key `inventory.grace_days`: expected a number of days \
+             (an integer from 0 to 36500), found -1"
+        );
+        assert_eq!(
+            problem("[inventory]\nunused_days = 0"),
+            "policy file p.toml: key `inventory.unused_days`: must be at least 1 day, found 0"
+        );
+        assert_eq!(
+            problem("[inventory]\nkey_max_age_days = 0"),
+            "policy file p.toml: key `inventory.key_max_age_days`: must be at least 1 day, found 0"
+        );
+        assert_eq!(
+            problem("[inventory]\nowner_tags = [\"\"]"),
+            "policy file p.toml: key `inventory.owner_tags[0]`: empty string"
+        );
+        assert!(problem("[inventory]\nunused = 3")
+            .starts_with("policy file p.toml: key `inventory.unused`: unknown key"));
+        assert_eq!(
+            problem("inventory = 3"),
+            "policy file p.toml: key `inventory`: invalid type: integer `3`, expected an [inventory] table"
+        );
     }
 }

@@ -92,6 +92,13 @@ pub enum Subject {
     Policy(String),
     /// A whole account by id.
     Account(String),
+    /// An access key of a user as the credential report names it: by slot (`1` or `2`), and
+    /// by id when a live read gave it. Its key is `<user>/<id>`, or `<user>/<slot>` offline.
+    UserAccessKey {
+        user: String,
+        id: Option<String>,
+        slot: u8,
+    },
 }
 
 impl Subject {
@@ -114,6 +121,10 @@ impl Subject {
             }
             Subject::IdentityProvider(arn) | Subject::Policy(arn) => arn.clone(),
             Subject::Account(id) => id.clone(),
+            Subject::UserAccessKey { user, id, slot } => match id {
+                Some(id) => format!("{user}/{id}"),
+                None => format!("{user}/{slot}"),
+            },
         }
     }
 
@@ -124,7 +135,9 @@ impl Subject {
             Subject::AccessKey { user, .. }
             | Subject::MfaDevice { user, .. }
             | Subject::Credential { user, .. } => user.as_deref(),
-            Subject::UserGrant { user, .. } | Subject::UserDay { user, .. } => Some(user),
+            Subject::UserGrant { user, .. }
+            | Subject::UserDay { user, .. }
+            | Subject::UserAccessKey { user, .. } => Some(user),
             Subject::DeniedCaller { target, .. } => target.as_deref(),
             _ => None,
         }
@@ -134,6 +147,7 @@ impl Subject {
     pub fn access_key_id(&self) -> Option<&str> {
         match self {
             Subject::AccessKey { id, .. } => Some(id),
+            Subject::UserAccessKey { id, .. } => id.as_deref(),
             _ => None,
         }
     }
@@ -242,6 +256,22 @@ mod tests {
                     day: "2026-11-01".into(),
                 },
                 "root/2026-11-01",
+            ),
+            (
+                Subject::UserAccessKey {
+                    user: "bob".into(),
+                    id: Some("AKIA1".into()),
+                    slot: 1,
+                },
+                "bob/AKIA1",
+            ),
+            (
+                Subject::UserAccessKey {
+                    user: "bob".into(),
+                    id: None,
+                    slot: 2,
+                },
+                "bob/2",
             ),
         ];
         for (s, key) in cases {

@@ -124,9 +124,10 @@ fn user_line(u: &UserRow) -> UserLine {
     }
 }
 
-/// The short title of a rule, for the reasons column.
+/// The short title of a rule (hygiene or real-time), for the reasons column.
 fn rule_title(id: &str) -> String {
-    iamwatch_core::rules::by_id(id)
+    iamwatch_core::inventory::rules::by_id(id)
+        .or_else(|| iamwatch_core::rules::by_id(id))
         .map(|m| m.title.to_string())
         .unwrap_or_else(|| "(rule unknown to this version)".to_string())
 }

@@ -187,7 +187,14 @@ fn report_renders_in_headless_chromium_with_its_chart_and_tables() {
             ("50", "ci-deploy")
         ]
     );
-    assert!(risky[0][4].contains("console-without-mfa"));
+    let title = iamwatch_core::inventory::rules::by_id("console-without-mfa")
+        .unwrap()
+        .title;
+    assert!(
+        risky[0][4].starts_with(&format!("console-without-mfa {title}")),
+        "{:?}",
+        risky[0]
+    );
     let links: Vec<&str> = select(&dom, "#risky-users a")
         .iter()
         .filter_map(|a| a.value().attr("href"))

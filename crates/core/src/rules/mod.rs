@@ -266,10 +266,10 @@ pub fn skipped_factors(meta: &RuleMeta) -> &'static [&'static str] {
 }
 
 impl Policy {
-    /// Parses and validates policy TOML against this catalog's rule ids; `file` names the
-    /// source in errors.
+    /// Parses and validates policy TOML against this catalog's rule ids and the inventory's
+    /// hygiene rule ids; `file` names the source in errors.
     pub fn from_toml(text: &str, file: &str) -> Result<Policy, crate::policy::PolicyError> {
-        Policy::from_toml_with_rules(text, file, &ids())
+        Policy::from_toml_with_rules(text, file, &crate::inventory::all_rule_ids())
     }
 }
 
