@@ -51,7 +51,13 @@ pub struct Options {
     /// Per account, the users the sweep found that the live path missed (created since the
     /// previous sweep with no real-time finding). `None`: not measured (said so on the page).
     pub coverage_gaps: Option<BTreeMap<String, Vec<String>>>,
+    /// At most this many rows in each user list of the page (risky, new, removed; default
+    /// [`DEFAULT_MAX_ROWS`]); the page says how many more the users table holds.
+    pub max_rows: Option<usize>,
 }
+
+/// The default of [`Options::max_rows`]: a page that stays quick to open.
+pub const DEFAULT_MAX_ROWS: usize = 500;
 
 /// The figures of the report, for a notification line
 /// ("IAM users: 312 -> 297 (-15) in 120 accounts; 41 risky; report: URL").

@@ -23,7 +23,10 @@ struct Page {
     trend_svg: String,
     trend: Vec<model::TrendPoint>,
     new_users: Vec<UserLine>,
+    new_total: usize,
     removed_users: Vec<UserLine>,
+    removed_total: usize,
+    risky_total: usize,
     not_compared: Vec<(String, String)>,
     risky: Vec<RiskyLine>,
     accounts: Vec<AccountLine>,
@@ -151,8 +154,10 @@ pub fn render(inventory: &Inventory, options: &Options) -> Result<(String, Summa
             today_users,
             today_accounts,
         ),
-        None => model::change(&[], &[], today_users, today_accounts),
+        // No earlier day: nothing to compare (the first day does not list every user as new).
+        None => model::Change::default(),
     };
+    let limit = options.max_rows.unwrap_or(crate::DEFAULT_MAX_ROWS);
     let risky = model::risky(today_users);
     // Guardrail OUs given by id are matched by their path; the page names both.
     let guardrails: Vec<String> = options
@@ -189,6 +194,7 @@ pub fn render(inventory: &Inventory, options: &Options) -> Result<(String, Summa
     let base = options.runbook_base_url.as_deref();
     let risky_lines = risky
         .iter()
+        .take(limit)
         .map(|u| RiskyLine {
             user: user_line(u),
             score: u.score,
@@ -336,8 +342,16 @@ pub fn render(inventory: &Inventory, options: &Options) -> Result<(String, Summa
         accounts_failed: summary.accounts_failed,
         trend_svg: crate::chart::trend_svg(&trend).map_err(ReportError::Chart)?,
         trend,
-        new_users: change.new.iter().map(|u| user_line(u)).collect(),
-        removed_users: change.removed.iter().map(|u| user_line(u)).collect(),
+        new_users: change.new.iter().take(limit).map(|u| user_line(u)).collect(),
+        new_total: change.new.len(),
+        removed_users: change
+            .removed
+            .iter()
+            .take(limit)
+            .map(|u| user_line(u))
+            .collect(),
+        removed_total: change.removed.len(),
+        risky_total: risky.len(),
         not_compared: change.not_compared.clone(),
         risky: risky_lines,
         accounts,
@@ -463,6 +477,45 @@ mod tests {
         assert!(
             html.contains("1 user in 1 account found by the daily sweep with no real-time finding")
         );
+    }
+
+    #[test]
+    fn long_lists_stop_at_max_rows_and_say_how_many_more() {
+        let mut inv = inventory();
+        let today = day("2026-12-01");
+        let mut users: Vec<UserRow> = (0..30)
+            .map(|i| {
+                user(
+                    "111111111111",
+                    &format!("u{i:02}"),
+                    40 + i as u8,
+                    &["access-key-unused"],
+                )
+            })
+            .collect();
+        users.push(user("111111111111", "alice", 0, &[]));
+        inv.users.insert(today, users);
+        let options = Options {
+            max_rows: Some(10),
+            ..Options::default()
+        };
+        let (html, summary) = render(&inv, &options).unwrap();
+        assert_eq!((summary.risky_users, summary.new_users), (30, 30));
+        assert!(html.contains("And 20 more, with lower scores, in the users table"));
+        assert!(html.contains("And 20 more in the users table."));
+        // The highest scores are the ones shown.
+        assert!(html.contains("<code>u29</code>") && !html.contains("<code>u19</code>"));
+    }
+
+    #[test]
+    fn the_first_day_compares_nothing() {
+        let mut inv = inventory();
+        inv.users.remove(&day("2026-11-30"));
+        inv.accounts.remove(&day("2026-11-30"));
+        let (html, summary) = render(&inv, &Options::default()).unwrap();
+        assert_eq!((summary.new_users, summary.removed_users), (0, 0));
+        assert_eq!(summary.previous, None);
+        assert!(html.contains("No earlier day under the inventory root: nothing to compare yet."));
     }
 
     #[test]
