@@ -114,7 +114,7 @@ pub enum ReportError {
     /// The template could not be rendered.
     #[error("rendering the page: {0}")]
     Template(String),
-    /// A store that is not ready at once was given to [`generate_folder`]'s blocking call.
+    /// A store that is not ready at once was given to [`generate_now`].
     #[error("the inventory store did not answer at once")]
     Pending,
 }
@@ -189,13 +189,13 @@ pub async fn load<S: InventoryStore>(
     let previous_users_day = user_days.range(..today).next_back().copied();
     for &d in account_days.range(..=today) {
         let objects = store.objects(Table::Accounts, d).await?;
-        let rows: Vec<AccountRow> = read::rows(&objects, &mut inv.problems);
+        let rows: Vec<AccountRow> = read::rows(objects, &mut inv.problems);
         inv.accounts.insert(d, rows);
     }
     for d in [Some(today), previous_users_day].into_iter().flatten() {
         if user_days.contains(&d) {
             let objects = store.objects(Table::Users, d).await?;
-            let rows: Vec<UserRow> = read::rows(&objects, &mut inv.problems);
+            let rows: Vec<UserRow> = read::rows(objects, &mut inv.problems);
             inv.users.insert(d, rows);
         }
     }
@@ -229,6 +229,20 @@ pub async fn generate<S: InventoryStore>(
     render(&inventory, options)
 }
 
+/// [`generate`] without an async runtime, for a store whose reads are ready at once
+/// ([`FolderStore`]'s file reads, [`MemoryStore`]); [`ReportError::Pending`] for any other.
+pub fn generate_now<S: InventoryStore>(
+    store: &S,
+    options: &Options,
+) -> Result<Rendered, ReportError> {
+    let mut future = std::pin::pin!(generate(store, options));
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(result) => result,
+        std::task::Poll::Pending => Err(ReportError::Pending),
+    }
+}
+
 /// Renders the report of the inventory in the folder `root` and writes it there; returns the
 /// report and the paths of `index.html` and `latest.html`.
 pub fn generate_folder(
@@ -236,13 +250,7 @@ pub fn generate_folder(
     options: &Options,
 ) -> Result<(Rendered, [PathBuf; 2]), ReportError> {
     let store = FolderStore::new(root);
-    // The folder store's reads are plain file reads: its future is ready at the first poll.
-    let mut future = std::pin::pin!(generate(&store, options));
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    let rendered = match future.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(result) => result?,
-        std::task::Poll::Pending => return Err(ReportError::Pending),
-    };
+    let rendered = generate_now(&store, options)?;
     let paths = store.write_report(&rendered)?;
     Ok((rendered, paths))
 }
@@ -281,13 +289,7 @@ mod tests {
             write_jsonl_gz(&[user]),
         );
         store.put("iamwatch/inventory/v1/report/latest.html", b"old".to_vec());
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        let options = Options::default();
-        let mut future = std::pin::pin!(generate(&store, &options));
-        let std::task::Poll::Ready(report) = future.as_mut().poll(&mut cx) else {
-            panic!("a memory store is ready at once");
-        };
-        let report = report.unwrap();
+        let report = generate_now(&store, &Options::default()).unwrap();
         assert_eq!(report.day, day);
         assert_eq!(report.summary.users, 1);
         assert_eq!(report.summary.risky_users, 1);

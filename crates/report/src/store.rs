@@ -4,6 +4,9 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
+use iamwatch_core::inventory::table::ROOT;
 use iamwatch_core::inventory::{Day, Table};
 
 /// One stored object of a table on one day: its name (said in messages, e.g. the key or path) and
@@ -162,7 +165,8 @@ fn io_error(path: &Path, e: &std::io::Error) -> StoreError {
 /// under an optional prefix), as a store fetched in bulk or a test hands them over.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
-    objects: std::collections::BTreeMap<String, Vec<u8>>,
+    /// Objects by table name and partition (`dt=...`), then by key.
+    tables: BTreeMap<(&'static str, String), BTreeMap<String, Vec<u8>>>,
 }
 
 impl MemoryStore {
@@ -171,32 +175,36 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// Adds (or replaces) the object at `key`.
+    /// Adds (or replaces) the object at `key`; a key outside the users and accounts tables (a
+    /// report page) is ignored, as the report never reads it.
     pub fn put(&mut self, key: impl Into<String>, bytes: Vec<u8>) {
-        self.objects.insert(key.into(), bytes);
+        let key = key.into();
+        for table in [Table::Users, Table::Accounts] {
+            if let Some(partition) = partition_of(table, &key) {
+                self.tables
+                    .entry((table.name(), partition.to_string()))
+                    .or_default()
+                    .insert(key, bytes);
+                return;
+            }
+        }
     }
+}
 
-    /// The day folder of a key of `table` (`dt=YYYY-MM-DD` right after `inventory/v1/<table>/`).
-    fn partition_of(table: Table, key: &str) -> Option<&str> {
-        let marker = format!(
-            "{}/{}/",
-            iamwatch_core::inventory::table::ROOT,
-            table.name()
-        );
-        let (_, rest) = key.split_once(&marker)?;
-        rest.split_once('/').map(|(partition, _)| partition)
-    }
+/// The day folder of a key of `table` (`dt=YYYY-MM-DD` right after `inventory/v1/<table>/`).
+fn partition_of(table: Table, key: &str) -> Option<&str> {
+    let (_, rest) = key.split_once(&format!("{ROOT}/{}/", table.name()))?;
+    rest.split_once('/').map(|(partition, _)| partition)
 }
 
 impl InventoryStore for MemoryStore {
     fn days(&self, table: Table) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send {
-        let mut days: Vec<String> = self
-            .objects
+        let days = self
+            .tables
             .keys()
-            .filter_map(|k| Self::partition_of(table, k))
-            .map(str::to_string)
+            .filter(|(t, _)| *t == table.name())
+            .map(|(_, partition)| partition.clone())
             .collect();
-        days.dedup();
         std::future::ready(Ok(days))
     }
 
@@ -205,13 +213,13 @@ impl InventoryStore for MemoryStore {
         table: Table,
         day: Day,
     ) -> impl Future<Output = Result<Vec<TableObject>, StoreError>> + Send {
-        let partition = format!("dt={day}");
         let objects = self
-            .objects
-            .iter()
-            .filter(|(k, _)| Self::partition_of(table, k) == Some(partition.as_str()))
-            .map(|(k, bytes)| TableObject {
-                name: k.clone(),
+            .tables
+            .get(&(table.name(), format!("dt={day}")))
+            .into_iter()
+            .flatten()
+            .map(|(key, bytes)| TableObject {
+                name: key.clone(),
                 bytes: bytes.clone(),
             })
             .collect();
