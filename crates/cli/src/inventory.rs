@@ -167,7 +167,6 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
     // Findings by id: a finding that two reports of one account make is listed once, from the
     // later file (the order of the command line, then of names in a directory).
     let mut findings: BTreeMap<String, (usize, Finding)> = BTreeMap::new();
-    let mut seen_accounts: BTreeMap<String, PathBuf> = BTreeMap::new();
     let (mut users, mut suppressed, mut reports) = (0usize, 0usize, 0usize);
     for (order, path) in files.iter().enumerate() {
         let shown = path.display();
@@ -191,13 +190,6 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
             term::line(&format!("{shown}:{}: {}", p.line, p.problem));
             error_count += 1;
         }
-        if let Some(earlier) = seen_accounts.insert(report.account_id.clone(), path.clone()) {
-            term::line(&format!(
-                "{shown}: account {} also has a report in {}: a finding both make is listed once, from this file",
-                report.account_id,
-                earlier.display()
-            ));
-        }
         reports += 1;
         users += report.users().count();
         let account = match &org {
@@ -216,7 +208,13 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
         }
         suppressed += ev.suppressed.len();
         for (f, _) in ev.findings {
-            findings.insert(f.id.clone(), (order, f));
+            let id = f.id.clone();
+            if let Some((earlier, _)) = findings.insert(id.clone(), (order, f)) {
+                term::line(&format!(
+                    "{shown}: finding {id} is also made by {}: listed once, from this file",
+                    files[earlier].display()
+                ));
+            }
         }
     }
     let mut findings: Vec<(usize, Finding)> = findings.into_values().collect();

@@ -374,3 +374,34 @@ fn the_catalog_lists_hygiene_rules() {
         iamwatch_core::rules::ids().len()
     );
 }
+
+/// Two reports of one account making the same finding (two downloads of one report) list it
+/// once, from the later file, and say so.
+#[test]
+fn a_finding_made_twice_is_listed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.csv", "b.csv"] {
+        std::fs::copy(
+            root().join("events/inventory/console-without-mfa.csv"),
+            dir.path().join(name),
+        )
+        .unwrap();
+    }
+    let (code, stdout, stderr) = iamwatch(&[
+        "inventory",
+        "check",
+        "--as-of",
+        "2026-12-01",
+        "--format",
+        "jsonl",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().count(), 1);
+    assert!(
+        stderr.contains(
+            "b.csv: finding iamwatch/111111111111/console-without-mfa/alice is also made by "
+        ) && stderr.contains("a.csv: listed once, from this file"),
+        "{stderr}"
+    );
+}
