@@ -29,6 +29,9 @@ pub enum InventoryCommand {
     /// line is always read). The account of each report is the one its ARNs name. A row that
     /// cannot be read is reported with its file and line, and the rest of the report is read.
     Check(CheckArgs),
+    /// Write the inventory's HTML report (the user count per day, the day's new and removed
+    /// users, risky users, accounts and OUs) from the tables under a folder root.
+    Report(crate::inventory_report::ReportArgs),
 }
 
 #[derive(clap::Args)]
@@ -71,6 +74,7 @@ fn parse_day(s: &str) -> Result<Day, String> {
 pub fn run(cmd: InventoryCommand) -> anyhow::Result<u8> {
     match cmd {
         InventoryCommand::Check(args) => check(&args),
+        InventoryCommand::Report(args) => crate::inventory_report::run(&args),
     }
 }
 

@@ -3,6 +3,7 @@
 //! - `scan`: read historical CloudTrail logs and print scored findings ([`scan`], [`output`]).
 //! - `rules`: list the rules, factors and the CloudTrail event names iamwatch reads.
 //! - `inventory check`: the hygiene rules over IAM credential report files ([`inventory`]).
+//! - `inventory report`: the inventory's HTML page from a folder root ([`inventory_report`]).
 //! - `org snapshot` (cargo feature `aws`): write the organization's accounts, names and OU paths
 //!   for `scan --org` ([`org`]).
 //! - `hunt athena` (cargo feature `aws`): the rules over the organization's CloudTrail table in
@@ -14,6 +15,7 @@
 #[cfg(feature = "aws")]
 mod hunt;
 mod inventory;
+mod inventory_report;
 #[cfg(feature = "aws")]
 mod org;
 mod output;
