@@ -126,6 +126,16 @@ impl Resolution {
         if f.record_state != RecordState::Active {
             return false;
         }
+        let Some(id) = FindingId::parse(&f.id) else {
+            return false;
+        };
+        if id.account != self.account
+            || !crate::rules::by_id(id.rule)
+                .is_some_and(|m| m.resolved_by.contains(&self.event_name.as_str()))
+        {
+            return false;
+        }
+        // (Checked after the cheap tests above: a scan's replay asks this of every finding.)
         // Only what was observed before the call: a finding seen after it (a user re-created
         // under the same name, a resolving event delivered late or redriven from a DLQ) is
         // about something the call did not end.
@@ -136,15 +146,6 @@ impl Resolution {
             if seen > at {
                 return false;
             }
-        }
-        let Some(id) = FindingId::parse(&f.id) else {
-            return false;
-        };
-        if id.account != self.account
-            || !crate::rules::by_id(id.rule)
-                .is_some_and(|m| m.resolved_by.contains(&self.event_name.as_str()))
-        {
-            return false;
         }
         // IAM user, role and group names are unique case-insensitively.
         let same =

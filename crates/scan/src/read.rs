@@ -36,6 +36,23 @@ fn counting<'a>(
     }
 }
 
+/// A worker's buffers for whole documents: the bytes as stored and as inflated. They are reused
+/// from object to object, so a scan allocates, zeroes and faults in no new memory per object
+/// once they fit the largest one; past [`KEEP`] they are let go after use, so one huge object
+/// does not hold its memory for the rest of the scan.
+#[derive(Default)]
+struct Buffers {
+    raw: Vec<u8>,
+    inflated: Vec<u8>,
+}
+
+/// The largest buffer a worker keeps between objects (CloudTrail log files are a few MiB).
+const KEEP: usize = 64 << 20;
+
+thread_local! {
+    static BUFFERS: std::cell::RefCell<Buffers> = std::cell::RefCell::default();
+}
+
 /// Reads a whole document (plain or gzip) of at most `limits.max_file_size` bytes as stored.
 pub fn read_whole(
     reader: &mut dyn Read,
@@ -44,13 +61,52 @@ pub fn read_whole(
     on_item: &mut dyn FnMut(ItemResult),
     read: &mut ObjectRead,
 ) -> Result<(), String> {
-    let raw = limits::read_bounded(reader, limits.max_file_size, Limit::File, size)
-        .map_err(|e| e.to_string())?;
-    read.bytes += raw.len() as u64;
+    // A worker's buffers, or fresh ones when this thread is already reading (not the case in
+    // a scan, whose workers read one object at a time).
+    let mut taken = BUFFERS
+        .with(|b| b.try_borrow_mut().map(|mut b| std::mem::take(&mut *b)))
+        .unwrap_or_default();
+    let result = read_whole_in(reader, size, limits, on_item, read, &mut taken);
+    for buf in [&mut taken.raw, &mut taken.inflated] {
+        if buf.capacity() > KEEP {
+            *buf = Vec::new();
+        }
+    }
+    BUFFERS.with(|b| {
+        if let Ok(mut b) = b.try_borrow_mut() {
+            *b = taken;
+        }
+    });
+    result
+}
+
+fn read_whole_in(
+    reader: &mut dyn Read,
+    size: Option<u64>,
+    limits: &Limits,
+    on_item: &mut dyn FnMut(ItemResult),
+    read: &mut ObjectRead,
+    bufs: &mut Buffers,
+) -> Result<(), String> {
+    read_bounded_into(
+        reader,
+        limits.max_file_size,
+        Limit::File,
+        size,
+        &mut bufs.raw,
+    )
+    .map_err(|e| e.to_string())?;
+    read.bytes += bufs.raw.len() as u64;
     // Inflated within the same limit as the stored bytes; what came out before a break is
     // read, and the break is reported after it.
-    let inflated = input::inflate(raw, limits.max_file_size);
-    let problem = inflated.problem.map(|p| {
+    let (data, problem) = if input::gzip::is_gzip(&bufs.raw) {
+        let problem =
+            input::gzip::inflate_into(&bufs.raw, limits.max_file_size, &mut bufs.inflated);
+        (&bufs.inflated, problem)
+    } else {
+        (&bufs.raw, None)
+    };
+    let problem = problem.map(|p| {
         let keeps = p.keeps_data();
         (format!("cannot decompress: {p}"), keeps)
     });
@@ -62,12 +118,8 @@ pub fn read_whole(
         max_record: usize::try_from(limits.max_record_size).unwrap_or(usize::MAX),
     };
     let mut seen = DocStats::default();
-    let result = input::read_document_with(
-        &inflated.data,
-        1,
-        &core_limits,
-        &mut counting(&mut seen, on_item),
-    );
+    let result =
+        input::read_document_with(data, 1, &core_limits, &mut counting(&mut seen, on_item));
     let problem = problem.map(|(message, _)| message);
     match result {
         Ok(stats) => {
@@ -82,6 +134,45 @@ pub fn read_whole(
             })
         }
     }
+}
+
+/// [`limits::read_bounded`] into `buf` (cleared first, its allocation reused): at most `max`
+/// bytes, else a [`LimitError`] naming `limit`.
+fn read_bounded_into(
+    reader: &mut dyn Read,
+    max: u64,
+    limit: Limit,
+    size_hint: Option<u64>,
+    buf: &mut Vec<u8>,
+) -> io::Result<()> {
+    buf.clear();
+    let cap = usize::try_from(max.saturating_add(1)).unwrap_or(usize::MAX);
+    let first = match size_hint {
+        Some(n) => usize::try_from(n.saturating_add(1)).unwrap_or(usize::MAX),
+        None => 64 << 10,
+    }
+    .min(cap);
+    reserve(buf, first)?;
+    loop {
+        // Read at most what fits (the buffer never grows behind our back), and never past
+        // the limit, however large the buffer a previous object left.
+        let spare = buf.capacity().min(cap) - buf.len();
+        let n = (&mut *reader).take(spare as u64).read_to_end(buf)?;
+        if n < spare {
+            return Ok(());
+        }
+        if buf.len() >= cap {
+            return Err(LimitError { limit, bytes: max }.into());
+        }
+        let want = buf.capacity().saturating_mul(2).clamp(64 << 10, cap);
+        reserve(buf, want)?;
+    }
+}
+
+/// Makes room for `capacity` bytes in all.
+fn reserve(buf: &mut Vec<u8>, capacity: usize) -> io::Result<()> {
+    buf.try_reserve_exact(capacity.saturating_sub(buf.len()))
+        .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e))
 }
 
 /// Reads a JSON Lines object (plain or gzip) in chunks that end at a line break. The object
@@ -279,6 +370,51 @@ mod tests {
         let (errors, _) = lines(b"{}   \n{}", 5);
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors.iter().all(|e| e.contains("empty object")));
+    }
+
+    /// A worker's buffers carry nothing from one object to the next: a larger buffer left by
+    /// a big object does not let a later one past the file limit, nor its bytes into it.
+    #[test]
+    fn reused_buffers_keep_the_limits_and_nothing_else() {
+        let read = |text: &[u8], max_file_size: u64| {
+            let limits = Limits {
+                max_file_size,
+                max_record_size: 1 << 20,
+            };
+            let (mut errors, mut read) = (Vec::new(), ObjectRead::default());
+            let result = read_whole(
+                &mut &text[..],
+                None,
+                &limits,
+                &mut |item| errors.push(item.map(|r| r.event_name)),
+                &mut read,
+            );
+            (result, errors, read)
+        };
+        let rec = r#"{"eventVersion":"1.09","eventTime":"2024-01-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","eventID":"e","requestParameters":{"userName":"u"}}"#;
+        let big = format!(r#"{{"Records":[{}]}}"#, vec![rec; 4000].join(","));
+        let (result, items, r) = read(big.as_bytes(), 64 << 20);
+        assert_eq!((result, items.len(), r.stats.items), (Ok(()), 4000, 4000));
+        // Smaller than the buffers the big one left, larger than its own limit.
+        let small = format!(r#"{{"Records":[{rec}]}}"#);
+        let (result, items, _) = read(small.as_bytes(), small.len() as u64 - 1);
+        assert!(result.unwrap_err().contains("--max-file-size"));
+        assert!(items.is_empty());
+        let (result, items, r) = read(small.as_bytes(), small.len() as u64);
+        assert_eq!(
+            (result, items.len(), r.bytes),
+            (Ok(()), 1, small.len() as u64)
+        );
+        // The same through gzip: the inflated buffer holds this object only.
+        let gz = {
+            use std::io::Write;
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(small.as_bytes()).unwrap();
+            e.finish().unwrap()
+        };
+        let (result, items, r) = read(&gz, 1 << 20);
+        assert_eq!((result, r.stats.items), (Ok(()), 1));
+        assert_eq!(items, [Ok("CreateUser".to_string())]);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The fast path for CloudTrail log files as CloudTrail writes them to S3.
 
 use super::{classify, source_hits, DocError, DocStats, ItemError, ItemResult, Limits};
+use crate::record::CloudTrailRecord;
+use memchr::memmem;
 use serde_json::Value;
 
 /// How CloudTrail starts a log file, and each record in it.
@@ -15,6 +17,11 @@ const RECORD_START: &[u8] = b"{\"eventVersion\":";
 /// layout, a record that does not parse, a nested object that looks like a record start.
 /// (One thing this path cannot see: such a nested object inside a record without a hit makes
 /// the record count one too high; no record is missed by it.)
+///
+/// A record holding a hit is deserialized straight into a [`CloudTrailRecord`], skipping the
+/// fields no rule reads, unless it holds a key that makes [`classify`] read it as something
+/// else (`"detail-type"`, `"body"`) or does not deserialize: then it is parsed into a
+/// [`Value`] and classified, so both ways give the same record or the same error.
 pub(super) fn cloudtrail_log_file(
     buf: &[u8],
     first_line: usize,
@@ -48,25 +55,34 @@ pub(super) fn cloudtrail_log_file(
             // An oversized record: the structural reader reports it with its place.
             return None;
         }
-        let mut stream =
-            serde_json::Deserializer::from_slice(&buf[start..end.len() - 2]).into_iter::<Value>();
-        let value = match stream.next() {
-            Some(Ok(v)) => {
-                parsed_until = start + stream.byte_offset();
-                v
+        let record = &buf[start..end.len() - 2];
+        let parsed = match direct(&buf[start..next], record) {
+            Some((r, len)) => {
+                parsed_until = start + len;
+                Parsed::Record(Box::new(r))
             }
-            // A record that does not parse: the structural reader says where it breaks.
-            Some(Err(_)) | None => return None,
+            None => {
+                let mut stream = serde_json::Deserializer::from_slice(record).into_iter::<Value>();
+                match stream.next() {
+                    Some(Ok(v)) => {
+                        parsed_until = start + stream.byte_offset();
+                        Parsed::Value(v)
+                    }
+                    // A record that does not parse: the structural reader says where it
+                    // breaks.
+                    Some(Err(_)) | None => return None,
+                }
+            }
         };
         if hit >= parsed_until || starts.get(i + 1).is_some_and(|next| *next < parsed_until) {
             // A nested object starts like a record (the hit is outside the object parsed, or
             // a record start lies inside it): not the layout this path assumes.
             return None;
         }
-        items.push((i, start, value));
+        items.push((i, start, parsed));
     }
-    for (i, start, value) in items {
-        classify(value, &mut |item| match item {
+    for (i, start, parsed) in items {
+        let mut out = |item: Result<CloudTrailRecord, String>| match item {
             Ok(record) => {
                 stats.iam_records += 1;
                 on_item(Ok(record));
@@ -76,7 +92,38 @@ pub(super) fn cloudtrail_log_file(
                 let location = format!("record {} (line {line})", i + 1);
                 on_item(Err(ItemError { location, reason }));
             }
-        });
+        };
+        match parsed {
+            Parsed::Value(value) => classify(value, &mut out),
+            // What `classify` does with a record of an accepted source.
+            Parsed::Record(r) if crate::sources::accepted(&r.event_source) => {
+                out(crate::engine::check(&r).map(|_| *r))
+            }
+            Parsed::Record(_) => {}
+        }
     }
     Some(Ok(stats))
+}
+
+/// A record holding a hit, as read.
+enum Parsed {
+    /// Boxed: a record is large beside a `Value`.
+    Record(Box<CloudTrailRecord>),
+    Value(Value),
+}
+
+/// The record at the start of `record` deserialized straight into a [`CloudTrailRecord`], and
+/// its length; `None` when [`classify`] could read it otherwise (`span`, the bytes up to the
+/// next record start, holds a key it looks for before the record's fields) or it does not
+/// deserialize (the caller then parses it into a [`Value`], which says why).
+fn direct(span: &[u8], record: &[u8]) -> Option<(CloudTrailRecord, usize)> {
+    if memmem::find(span, b"\"detail-type\"").is_some() || memmem::find(span, b"\"body\"").is_some()
+    {
+        return None;
+    }
+    let mut stream = serde_json::Deserializer::from_slice(record).into_iter::<CloudTrailRecord>();
+    match stream.next() {
+        Some(Ok(r)) => Some((r, stream.byte_offset())),
+        _ => None,
+    }
 }

@@ -38,6 +38,11 @@ pub struct Inflated {
     pub problem: Option<InflateProblem>,
 }
 
+/// Whether `data` starts with gzip's magic bytes.
+pub fn is_gzip(data: &[u8]) -> bool {
+    data.starts_with(&[0x1f, 0x8b])
+}
+
 /// Inflates gzip data (told by its magic bytes) under a limit on the inflated size; other data
 /// is returned as it is (a caller bounds its size when reading it).
 ///
@@ -47,12 +52,23 @@ pub struct Inflated {
 /// what came out before a break (as `gzip -dc` does), ignores zero padding after the last
 /// member and reports other trailing bytes, and stops past `limit` bytes.
 pub fn inflate(data: Vec<u8>, limit: u64) -> Inflated {
-    if !data.starts_with(&[0x1f, 0x8b]) {
+    if !is_gzip(&data) {
         return Inflated {
             data,
             problem: None,
         };
     }
+    let mut out = Vec::new();
+    let problem = inflate_into(&data, limit, &mut out);
+    Inflated { data: out, problem }
+}
+
+/// [`inflate`] of gzip data into `out`, whose allocation is reused: a reader that inflates
+/// file after file into the same buffer allocates, zeroes and faults in no new memory once it
+/// is as large as the largest file. `out` is cleared first; it then holds what [`inflate`]
+/// would return as its data (nothing after [`InflateProblem::TooLarge`]).
+pub fn inflate_into(data: &[u8], limit: u64, out: &mut Vec<u8>) -> Option<InflateProblem> {
+    out.clear();
     // The gzip trailer holds the inflated size mod 2^32.
     let size = data
         .len()
@@ -66,53 +82,43 @@ pub fn inflate(data: Vec<u8>, limit: u64) -> Inflated {
         && size <= ONE_SHOT_MAX
         && (size as u64) <= limit
         && size <= data.len().saturating_mul(1032)
+        && gzip_exact_into(data, size, out)
     {
-        if let Some(out) = gzip_exact(&data, size) {
-            return Inflated {
-                data: out,
-                problem: None,
-            };
-        }
+        return None;
     }
-    stream(&data, limit)
+    out.clear();
+    stream(data, limit, out)
 }
 
 /// Growth step of the output buffer past its first size: doubling a large buffer could ask
 /// for twice the limit at once.
 const GROW_STEP: usize = 32 << 20;
 
-fn stream(data: &[u8], limit: u64) -> Inflated {
-    let mut out: Vec<u8> = Vec::new();
+fn stream(data: &[u8], limit: u64, out: &mut Vec<u8>) -> Option<InflateProblem> {
     let mut rest = data;
     let mut chunk = vec![0u8; 64 << 10];
-    let broken = |out: Vec<u8>, reason: String| {
-        let kept = out.len() as u64;
-        Inflated {
-            data: out,
-            problem: Some(InflateProblem::Broken { kept, reason }),
-        }
+    let broken = |out: &Vec<u8>, reason: String| {
+        Some(InflateProblem::Broken {
+            kept: out.len() as u64,
+            reason,
+        })
     };
-    while rest.starts_with(&[0x1f, 0x8b]) {
+    while is_gzip(rest) {
         let mut member = flate2::bufread::GzDecoder::new(rest);
         loop {
             match member.read(&mut chunk) {
                 Ok(0) => break,
                 Ok(n) => {
                     if out.len() as u64 + n as u64 > limit {
-                        return Inflated {
-                            data: Vec::new(),
-                            problem: Some(InflateProblem::TooLarge { limit }),
-                        };
+                        out.clear();
+                        return Some(InflateProblem::TooLarge { limit });
                     }
                     if out.len() + n > out.capacity() {
                         let step = out.capacity().clamp(64 << 10, GROW_STEP);
                         if out.try_reserve_exact(step.max(n)).is_err() {
-                            return Inflated {
-                                data: Vec::new(),
-                                problem: Some(InflateProblem::TooLarge {
-                                    limit: out.len() as u64,
-                                }),
-                            };
+                            let limit = out.len() as u64;
+                            out.clear();
+                            return Some(InflateProblem::TooLarge { limit });
                         }
                     }
                     out.extend_from_slice(&chunk[..n]);
@@ -123,18 +129,12 @@ fn stream(data: &[u8], limit: u64) -> Inflated {
         rest = member.into_inner();
     }
     if rest.is_empty() || rest.iter().all(|b| *b == 0) {
-        return Inflated {
-            data: out,
-            problem: None,
-        };
+        return None;
     }
     if out.is_empty() {
         return broken(out, "not gzip data".to_string());
     }
-    Inflated {
-        data: out,
-        problem: Some(InflateProblem::TrailingGarbage(rest.len() as u64)),
-    }
+    Some(InflateProblem::TrailingGarbage(rest.len() as u64))
 }
 
 /// Inflates gzip data under [`super::DEFAULT_MAX_INFLATED`]; any problem is an error. Callers
@@ -154,31 +154,61 @@ pub fn decompress(data: Vec<u8>) -> std::io::Result<Vec<u8>> {
 /// output only when that member fills it exactly and is the whole input (one member, no
 /// trailing bytes); `None` sends the caller to a streaming inflater.
 pub fn gzip_exact(data: &[u8], size: usize) -> Option<Vec<u8>> {
-    let mut out = vec![0u8; size];
+    let mut out = Vec::new();
+    gzip_exact_into(data, size, &mut out).then_some(out)
+}
+
+/// A libdeflate decompressor, one per thread, freed with it.
+struct Decompressor(*mut sys::libdeflate_decompressor);
+
+impl Drop for Decompressor {
+    fn drop(&mut self) {
+        // SAFETY: allocated by `libdeflate_alloc_decompressor`, freed once, here.
+        unsafe { sys::libdeflate_free_decompressor(self.0) }
+    }
+}
+
+thread_local! {
+    static DECOMPRESSOR: Decompressor =
+        // SAFETY: no precondition; a null result is checked before use.
+        Decompressor(unsafe { sys::libdeflate_alloc_decompressor() });
+}
+
+/// [`gzip_exact`] into `out` (cleared, its allocation reused and grown to `size` if needed).
+/// On false, `out` is empty.
+fn gzip_exact_into(data: &[u8], size: usize, out: &mut Vec<u8>) -> bool {
+    out.clear();
+    if out.try_reserve_exact(size).is_err() {
+        return false;
+    }
     let mut consumed = 0usize;
     let mut produced = 0usize;
-    // SAFETY: the decompressor is allocated, used and freed here only; `data` and `out` are
-    // valid for their lengths, and libdeflate writes at most `out.len()` bytes and the two
-    // counters.
-    let result = unsafe {
-        let d = sys::libdeflate_alloc_decompressor();
-        if d.is_null() {
+    let result = DECOMPRESSOR.with(|d| {
+        if d.0.is_null() {
             return None;
         }
-        let r = sys::libdeflate_gzip_decompress_ex(
-            d,
-            data.as_ptr().cast(),
-            data.len(),
-            out.as_mut_ptr().cast(),
-            out.len(),
-            &mut consumed,
-            &mut produced,
-        );
-        sys::libdeflate_free_decompressor(d);
-        r
-    };
-    (result == sys::libdeflate_result_LIBDEFLATE_SUCCESS
+        // SAFETY: the decompressor belongs to this thread and is used by one call at a time;
+        // `data` is valid for its length and `out` has room for `size` bytes past its
+        // (zero) length; libdeflate writes at most `size` bytes there and the two counters.
+        Some(unsafe {
+            sys::libdeflate_gzip_decompress_ex(
+                d.0,
+                data.as_ptr().cast(),
+                data.len(),
+                out.as_mut_ptr().cast(),
+                size,
+                &mut consumed,
+                &mut produced,
+            )
+        })
+    });
+    let ok = result == Some(sys::libdeflate_result_LIBDEFLATE_SUCCESS)
         && consumed == data.len()
-        && produced == size)
-        .then_some(out)
+        && produced == size;
+    if ok {
+        // SAFETY: libdeflate initialized the first `produced` (== `size`) bytes, within the
+        // capacity reserved above.
+        unsafe { out.set_len(produced) };
+    }
+    ok
 }

@@ -451,6 +451,97 @@ mod tests {
         assert!(out.problem.unwrap().keeps_data());
     }
 
+    /// Inflating into a reused buffer gives what [`inflate`] gives, whatever the buffer held,
+    /// on the one-shot path and on the streaming one (two members, as `cat a.gz b.gz` makes).
+    #[test]
+    fn inflate_into_a_reused_buffer() {
+        let doc = format!("[{IAM},\n{EC2}]");
+        let one = gz(doc.as_bytes());
+        let two = [one.clone(), one.clone()].concat();
+        let mut out = b"left over from the previous file".repeat(1000);
+        assert_eq!(
+            gzip::inflate_into(&one, DEFAULT_MAX_INFLATED, &mut out),
+            None
+        );
+        assert_eq!(out, doc.as_bytes());
+        assert_eq!(
+            gzip::inflate_into(&two, DEFAULT_MAX_INFLATED, &mut out),
+            None
+        );
+        assert_eq!(out, [doc.as_bytes(), doc.as_bytes()].concat());
+        assert_eq!(inflate(two, DEFAULT_MAX_INFLATED).data, out);
+        // A member cut short after a complete one keeps the first and says where it broke.
+        let cut = [one.clone(), one[..one.len() / 2].to_vec()].concat();
+        let problem = gzip::inflate_into(&cut, DEFAULT_MAX_INFLATED, &mut out);
+        assert!(
+            matches!(problem, Some(InflateProblem::Broken { .. })),
+            "{problem:?}"
+        );
+        assert!(out.starts_with(doc.as_bytes()));
+    }
+
+    /// A trailer whose size (ISIZE) lies, smaller or larger than the truth, does not make the
+    /// one-shot path keep a wrong size: the streaming path inflates everything and reports
+    /// the bad trailer, keeping the data.
+    #[test]
+    fn an_isize_that_lies_is_caught() {
+        let doc = format!("[{IAM},\n{EC2},\n{IAM}]");
+        for claimed in [1u32, doc.len() as u32 - 1, doc.len() as u32 + 1, 1 << 20] {
+            let mut liar = gz(doc.as_bytes());
+            let n = liar.len();
+            liar[n - 4..].copy_from_slice(&claimed.to_le_bytes());
+            let mut out = Vec::new();
+            let problem = gzip::inflate_into(&liar, DEFAULT_MAX_INFLATED, &mut out);
+            assert!(
+                matches!(&problem, Some(p @ InflateProblem::Broken { .. }) if p.keeps_data()),
+                "ISIZE {claimed}: {problem:?}"
+            );
+            assert_eq!(out, doc.as_bytes(), "ISIZE {claimed}");
+        }
+    }
+
+    /// A file that inflates to one byte over the limit is refused on both paths, and keeps
+    /// nothing; at exactly the limit it is read whole.
+    #[test]
+    fn a_file_just_over_the_limit_is_refused() {
+        let doc = format!("[{IAM},\n{EC2}]");
+        let n = doc.len() as u64;
+        let one = gz(doc.as_bytes());
+        let two = [one.clone(), one.clone()].concat();
+        let mut out = Vec::new();
+        for (data, size) in [(&one, n), (&two, 2 * n)] {
+            let problem = gzip::inflate_into(data, size - 1, &mut out);
+            assert_eq!(problem, Some(InflateProblem::TooLarge { limit: size - 1 }));
+            assert!(out.is_empty());
+            assert_eq!(gzip::inflate_into(data, size, &mut out), None);
+            assert_eq!(out.len() as u64, size);
+        }
+    }
+
+    /// Records read straight into a `CloudTrailRecord` by the fast path give what the
+    /// structural reader gives, also for those it must read the slow way: duplicate keys, a
+    /// `"body"` or `"detail-type"` key, a null or numeric field, an eventSource out of scope
+    /// with an accepted name elsewhere.
+    #[test]
+    fn direct_records_agree_with_the_structural_reader() {
+        let recs = [
+            r#"{"eventVersion":"1.09","eventTime":"2024-01-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","eventName":"DeleteUser","requestParameters":{"userName":"a"}}"#,
+            r#"{"eventVersion":"1.09","eventTime":"2024-01-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","body":"x","requestParameters":{"userName":"b"}}"#,
+            r#"{"eventVersion":"1.09","eventTime":"2024-01-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","detail-type":"x","requestParameters":{"userName":"c"}}"#,
+            r#"{"eventVersion":1.09,"eventTime":"2024-01-01T00:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":null,"eventID":7,"requestParameters":{"userName":"d"}}"#,
+            r#"{"eventVersion":"1.09","eventTime":"2024-01-01T00:00:00Z","eventSource":null,"eventName":"CreateUser","userAgent":"iam.amazonaws.com"}"#,
+            r#"{"eventVersion":"1.09","eventTime":"2024-01-01T00:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","userAgent":"signin.amazonaws.com"}"#,
+            r#"{"eventVersion":"1.09","eventSource":"iam.amazonaws.com","eventName":"CreateUser","requestParameters":{"userName":"e"}}"#,
+        ];
+        let doc = format!(r#"{{"Records":[{}]}}"#, recs.join(","));
+        let (fast, fast_items) = read(&doc);
+        let (slow, slow_items) = read(&doc.replacen("{", "{ ", 1));
+        assert_eq!(fast.unwrap(), slow.unwrap());
+        assert_eq!(fast_items, slow_items);
+        assert_eq!(fast_items.len(), 5, "{fast_items:?}");
+        assert!(fast_items[4].is_err(), "no eventTime: {:?}", fast_items[4]);
+    }
+
     /// A UTF-8 byte-order mark does not reject a file.
     #[test]
     fn a_byte_order_mark_is_skipped() {
