@@ -11,13 +11,10 @@ use iamwatch_core::build::FindingContext;
 use iamwatch_core::enrich::{Enrichment, OrgSnapshot};
 use iamwatch_core::inventory::{self, report, Day};
 use iamwatch_core::{Finding, Label, Policy};
-use iamwatch_scan::limits::{self, Limit, MIB};
+use iamwatch_scan::limits::{self, Limit};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-
-/// The largest credential report read: AWS's report of 5,000 users is about 1.5 MiB.
-const MAX_REPORT_SIZE: u64 = 64 * MIB;
 
 /// `iamwatch inventory ...`.
 #[derive(Subcommand)]
@@ -61,6 +58,11 @@ pub struct CheckArgs {
     /// Security Hub region written into finding ARNs.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
+    /// The largest report read (AWS's report of 5,000 users, its most, is about 1.5 MiB): a
+    /// larger file is an error for that file and the others are read. Bytes, or a number with
+    /// KiB, MiB, GiB.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = iamwatch_scan::limits::parse_size)]
+    pub max_file_size: u64,
 }
 
 fn parse_day(s: &str) -> Result<Day, String> {
@@ -112,19 +114,14 @@ fn report_files(paths: &[PathBuf], errors: &mut Vec<String>) -> Vec<PathBuf> {
     out
 }
 
-fn read_report(path: &Path) -> anyhow::Result<Vec<u8>> {
+fn read_report(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
     let mut file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
     if meta.is_dir() {
         anyhow::bail!("is a directory");
     }
     let size = meta.is_file().then_some(meta.len());
-    Ok(limits::read_bounded(
-        &mut file,
-        MAX_REPORT_SIZE,
-        Limit::File,
-        size,
-    )?)
+    Ok(limits::read_bounded(&mut file, max, Limit::File, size)?)
 }
 
 fn now_millis() -> i64 {
@@ -170,7 +167,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
     let (mut users, mut suppressed, mut reports) = (0usize, 0usize, 0usize);
     for (order, path) in files.iter().enumerate() {
         let shown = path.display();
-        let bytes = match read_report(path) {
+        let bytes = match read_report(path, args.max_file_size) {
             Ok(b) => b,
             Err(e) => {
                 term::line(&format!("{shown}: cannot read: {e:#}"));
