@@ -396,7 +396,7 @@ fn the_catalog_lists_hygiene_rules() {
 }
 
 /// Two reports of one account making the same finding (two downloads of one report) list it
-/// once, from the later file, and say so.
+/// once, from the first file, and say so.
 #[test]
 fn a_finding_made_twice_is_listed_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -421,7 +421,7 @@ fn a_finding_made_twice_is_listed_once() {
     assert!(
         stderr.contains(
             "b.csv: finding iamwatch/111111111111/console-without-mfa/alice is also made by "
-        ) && stderr.contains("a.csv: listed once, from this file"),
+        ) && stderr.contains("a.csv: listed once, from that file"),
         "{stderr}"
     );
 }
