@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times `iamwatch inventory check` over synthetic credential reports (scripts/gen_credential_reports.py):
 # ACCOUNTS reports of USERS user rows each, every finding printed as JSON Lines; median wall time of 3
-# runs and peak RSS (/usr/bin/time). Usage: scripts/bench-inventory.sh [ACCOUNTS] [USERS_PER_ACCOUNT]
+# runs, user CPU time and peak RSS (/usr/bin/time). Usage: scripts/bench-inventory.sh [ACCOUNTS] [USERS_PER_ACCOUNT]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 accounts=${1:-100}
@@ -17,11 +17,11 @@ findings=$("$bin" inventory check --as-of 2026-12-01 --format jsonl "$tmp/report
 echo "$accounts reports, $rows rows, ${size} MiB CSV, $findings findings"
 walls=()
 for _ in 1 2 3; do
-  /usr/bin/time -f '%e %M' -o "$tmp/time" "$bin" inventory check --as-of 2026-12-01 --format jsonl \
+  /usr/bin/time -f '%e %U %M' -o "$tmp/time" "$bin" inventory check --as-of 2026-12-01 --format jsonl \
     "$tmp/reports" >/dev/null
-  read -r wall rss <"$tmp/time"
+  read -r wall user rss <"$tmp/time"
   walls+=("$wall")
-  echo "run: ${wall} s, peak RSS $((rss / 1024)) MiB"
+  echo "run: ${wall} s wall, ${user} s user CPU, peak RSS $((rss / 1024)) MiB"
 done
 median=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n 2p)
 echo "median ${median} s: $(python3 -c "print(f'{$rows / $median:,.0f}')") rows/s"
