@@ -11,13 +11,10 @@ use iamwatch_core::build::FindingContext;
 use iamwatch_core::enrich::{Enrichment, OrgSnapshot};
 use iamwatch_core::inventory::{self, report, Day};
 use iamwatch_core::{Finding, Label, Policy};
-use iamwatch_scan::limits::{self, Limit, MIB};
-use std::collections::BTreeMap;
+use iamwatch_scan::limits::{self, Limit};
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-
-/// The largest credential report read: AWS's report of 5,000 users is about 1.5 MiB.
-const MAX_REPORT_SIZE: u64 = 64 * MIB;
 
 /// `iamwatch inventory ...`.
 #[derive(Subcommand)]
@@ -64,6 +61,11 @@ pub struct CheckArgs {
     /// Security Hub region written into finding ARNs.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
+    /// The largest report read (AWS's report of 5,000 users, its most, is about 1.5 MiB): a
+    /// larger file is an error for that file and the others are read. Bytes, or a number with
+    /// KiB, MiB, GiB.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = iamwatch_scan::limits::parse_size)]
+    pub max_file_size: u64,
 }
 
 fn parse_day(s: &str) -> Result<Day, String> {
@@ -116,19 +118,14 @@ fn report_files(paths: &[PathBuf], errors: &mut Vec<String>) -> Vec<PathBuf> {
     out
 }
 
-fn read_report(path: &Path) -> anyhow::Result<Vec<u8>> {
+fn read_report(path: &Path, max: u64) -> anyhow::Result<Vec<u8>> {
     let mut file = std::fs::File::open(path)?;
     let meta = file.metadata()?;
     if meta.is_dir() {
         anyhow::bail!("is a directory");
     }
     let size = meta.is_file().then_some(meta.len());
-    Ok(limits::read_bounded(
-        &mut file,
-        MAX_REPORT_SIZE,
-        Limit::File,
-        size,
-    )?)
+    Ok(limits::read_bounded(&mut file, max, Limit::File, size)?)
 }
 
 fn now_millis() -> i64 {
@@ -168,13 +165,19 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
         term::line(e);
     }
     let mut error_count = errors.len();
-    // Findings by id: a finding that two reports of one account make is listed once, from the
-    // later file (the order of the command line, then of names in a directory).
-    let mut findings: BTreeMap<String, (usize, Finding)> = BTreeMap::new();
+    // JSON Lines and OCSF lines are printed report by report, so memory holds one report's
+    // findings, not the organization's; the table, CSV and the ASFF document need them all.
+    let streaming = matches!(args.format, Format::Jsonl | Format::Ocsf);
+    // A finding that two reports of one account make (two downloads of one report) is listed
+    // once, from the first file (the order of the command line, then of names in a directory).
+    let mut listed: HashMap<String, usize> = HashMap::new();
+    let mut kept: Vec<Finding> = Vec::new();
+    let mut printed = [0usize; 5];
+    let mut failed = false;
     let (mut users, mut suppressed, mut reports) = (0usize, 0usize, 0usize);
     for (order, path) in files.iter().enumerate() {
         let shown = path.display();
-        let bytes = match read_report(path) {
+        let bytes = match read_report(path, args.max_file_size) {
             Ok(b) => b,
             Err(e) => {
                 term::line(&format!("{shown}: cannot read: {e:#}"));
@@ -190,6 +193,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
                 continue;
             }
         };
+        drop(bytes);
         for p in &report.problems {
             term::line(&format!("{shown}:{}: {}", p.line, p.problem));
             error_count += 1;
@@ -211,31 +215,37 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
             ));
         }
         suppressed += ev.suppressed.len();
+        let mut batch = Vec::with_capacity(ev.findings.len());
         for (f, _) in ev.findings {
-            let id = f.id.clone();
-            if let Some((earlier, _)) = findings.insert(id.clone(), (order, f)) {
+            if let Some(&first) = listed.get(&f.id) {
                 term::line(&format!(
-                    "{shown}: finding {id} is also made by {}: listed once, from this file",
-                    files[earlier].display()
+                    "{shown}: finding {} is also made by {}: listed once, from that file",
+                    f.id,
+                    files[first].display()
                 ));
+                continue;
+            }
+            listed.insert(f.id.clone(), order);
+            // --fail-on looks at every finding, printed or not.
+            failed |= args.fail_on.is_some_and(|level| f.severity.label >= level);
+            if args.min_severity.is_none_or(|min| f.severity.label >= min) {
+                printed[f.severity.label as usize] += 1;
+                batch.push(f);
             }
         }
+        if streaming {
+            output::findings(args.format, &mut batch)?;
+        } else {
+            kept.append(&mut batch);
+        }
     }
-    let mut findings: Vec<(usize, Finding)> = findings.into_values().collect();
-    findings.sort_by_key(|(order, _)| *order);
-    let mut findings: Vec<Finding> = findings.into_iter().map(|(_, f)| f).collect();
-
-    let failed = args
-        .fail_on
-        .is_some_and(|level| findings.iter().any(|f| f.severity.label >= level));
-    if let Some(min) = args.min_severity {
-        findings.retain(|f| f.severity.label >= min);
+    if !streaming {
+        output::findings(args.format, &mut kept)?;
     }
-    output::findings(args.format, &mut findings)?;
     if args.format == Format::Table || std::io::stderr().is_terminal() {
         term::line(&format!(
             "{} from {users} IAM user{} in {reports} credential report{} as of {}; {suppressed} suppressed; {error_count} error{}",
-            iamwatch_core::finding::count_phrase(&findings),
+            count_phrase(&printed),
             if users == 1 { "" } else { "s" },
             if reports == 1 { "" } else { "s" },
             iamwatch_core::time::format_millis(as_of),
@@ -249,4 +259,39 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
     } else {
         0
     })
+}
+
+/// `3 findings (1 critical, 2 high)`, from counts by label (indexed as [`Label::ALL`]).
+fn count_phrase(by_label: &[usize; 5]) -> String {
+    let total: usize = by_label.iter().sum();
+    let parts: Vec<String> = Label::ALL
+        .iter()
+        .rev()
+        .filter(|l| by_label[**l as usize] > 0)
+        .map(|l| format!("{} {}", by_label[*l as usize], l.as_str().to_lowercase()))
+        .collect();
+    format!(
+        "{total} finding{}{}",
+        if total == 1 { "" } else { "s" },
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", parts.join(", "))
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_phrase;
+
+    #[test]
+    fn count_phrase_reads_as_scan_s() {
+        assert_eq!(count_phrase(&[0; 5]), "0 findings");
+        assert_eq!(count_phrase(&[0, 1, 0, 0, 0]), "1 finding (1 low)");
+        assert_eq!(
+            count_phrase(&[0, 1, 6, 1, 1]),
+            "9 findings (1 critical, 1 high, 6 medium, 1 low)"
+        );
+    }
 }

@@ -297,6 +297,26 @@ fn bad_inputs_are_named_and_the_rest_goes_on() {
     assert!(stderr.contains("missing.csv: cannot read:"), "{stderr}");
     assert!(!stderr.contains("README"), "{stderr}");
 
+    // A report over --max-file-size is an error for that file only.
+    let (code, stdout, stderr) = iamwatch(&[
+        "inventory",
+        "check",
+        "--as-of",
+        "2026-12-01",
+        "--max-file-size",
+        "1KiB",
+        "--format",
+        "jsonl",
+        "events/inventory/console-password-unused.csv",
+        "events/inventory/console-without-mfa.csv",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stdout.lines().count(), 1, "the small report is read");
+    assert!(
+        stderr.contains("console-password-unused.csv: cannot read: larger than 1 KiB, the limit on a file (--max-file-size)"),
+        "{stderr}"
+    );
+
     // A bad policy is an error naming the file and key, before any report is read.
     let policy = dir.path().join("bad.toml");
     std::fs::write(&policy, "[inventory]\nunused_days = \"ninety\"\n").unwrap();
@@ -376,7 +396,7 @@ fn the_catalog_lists_hygiene_rules() {
 }
 
 /// Two reports of one account making the same finding (two downloads of one report) list it
-/// once, from the later file, and say so.
+/// once, from the first file, and say so.
 #[test]
 fn a_finding_made_twice_is_listed_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -401,7 +421,7 @@ fn a_finding_made_twice_is_listed_once() {
     assert!(
         stderr.contains(
             "b.csv: finding iamwatch/111111111111/console-without-mfa/alice is also made by "
-        ) && stderr.contains("a.csv: listed once, from this file"),
+        ) && stderr.contains("a.csv: listed once, from that file"),
         "{stderr}"
     );
 }
