@@ -21,7 +21,7 @@ node --import tsx --test test/*.test.ts </dev/null
 # Placeholder function packages, shaped like scripts/package-lambdas.sh's output.
 fixture="$(mktemp -d)"
 trap 'rm -rf "$fixture"' EXIT
-for pkg in iamwatch-detect iamwatch-ticket; do
+for pkg in iamwatch-detect iamwatch-ticket iamwatch-inventory; do
   mkdir -p "$fixture/$pkg"
   printf '#!/bin/sh\n# placeholder for %s\n' "$pkg" >"$fixture/$pkg/bootstrap"
   chmod 755 "$fixture/$pkg/bootstrap"
