@@ -15,6 +15,10 @@ npm ci --no-audit --no-fund --loglevel=error </dev/null
 step "type-check (tsc --noEmit)"
 npx --no-install tsc --noEmit -p .
 
+step "Python tools of the tests: parliament (policy linter), sqlglot and duckdb (saved queries), pinned in scripts/requirements-test.txt"
+# shellcheck disable=SC2046
+python3 -m pip install --quiet --disable-pip-version-check $(grep -E '^(parliament|sqlglot|duckdb)==' ../scripts/requirements-test.txt)
+
 step "assertion and cdk-nag tests"
 node --import tsx --test test/*.test.ts </dev/null
 
