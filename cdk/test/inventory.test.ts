@@ -303,7 +303,7 @@ describe('CloudTrail table of the organization trail (hunt athena)', () => {
       'errorcode', 'requestparameters', 'responseelements', 'eventid', 'recipientaccountid']) {
       assert.ok(names.includes(c), c);
     }
-    assert.equal(columns.find((c: any) => c.Name === 'useridentity').Type.slice(0, 41), 'struct<type:string,principalid:string,arn:');
+    assert.ok(columns.find((c: any) => c.Name === 'useridentity')!.Type.startsWith('struct<type:string,principalid:string,arn:string,'));
     assert.equal(columns.length, 30);
   });
 });
