@@ -304,7 +304,7 @@ describe('CloudTrail table of the organization trail (hunt athena)', () => {
       assert.ok(names.includes(c), c);
     }
     assert.ok(columns.find((c: any) => c.Name === 'useridentity')!.Type.startsWith('struct<type:string,principalid:string,arn:string,'));
-    assert.equal(columns.length, 30);
+    assert.equal(columns.length, 29);
   });
 });
 
