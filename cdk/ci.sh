@@ -15,13 +15,17 @@ npm ci --no-audit --no-fund --loglevel=error </dev/null
 step "type-check (tsc --noEmit)"
 npx --no-install tsc --noEmit -p .
 
+step "Python tools of the tests: parliament (policy linter), sqlglot and duckdb (saved queries), pinned in scripts/requirements-test.txt"
+# shellcheck disable=SC2046
+python3 -m pip install --quiet --disable-pip-version-check $(grep -E '^(parliament|sqlglot|duckdb)==' ../scripts/requirements-test.txt)
+
 step "assertion and cdk-nag tests"
 node --import tsx --test test/*.test.ts </dev/null
 
 # Placeholder function packages, shaped like scripts/package-lambdas.sh's output.
 fixture="$(mktemp -d)"
 trap 'rm -rf "$fixture"' EXIT
-for pkg in iamwatch-detect iamwatch-ticket; do
+for pkg in iamwatch-detect iamwatch-ticket iamwatch-inventory; do
   mkdir -p "$fixture/$pkg"
   printf '#!/bin/sh\n# placeholder for %s\n' "$pkg" >"$fixture/$pkg/bootstrap"
   chmod 755 "$fixture/$pkg/bootstrap"

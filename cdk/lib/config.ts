@@ -65,6 +65,42 @@ export interface IamwatchConfig {
   readonly alarmEmail: string;
   /** Also deploy the forwarding rule and member role into the management account (StackSets skip it). */
   readonly monitorManagementAccount: boolean;
+  /**
+   * Attach the service control policy `iamwatch-protect` to the target OUs: nobody but the
+   * StackSet, the CDK deployment roles and the break-glass roles may change or delete iamwatch's
+   * rules, roles, queues, functions and stacks.
+   */
+  readonly protectionScp: boolean;
+  /** OUs the guardrail SCP `iamwatch-no-iam-users` is attached to; empty: no guardrail. */
+  readonly guardrailOus: string[];
+  /** Role names (path allowed, `*` globs) exempt from both SCPs: the break-glass roles. */
+  readonly breakGlassRoles: string[];
+  /** Key prefix of the inventory under its bucket (`s3://<bucket>/<prefix>`). */
+  readonly inventoryPrefix: string;
+  /** Days an inventory object (one account, one day) is kept. */
+  readonly inventoryRetentionDays: number;
+  /** EventBridge Scheduler expression of the daily sweep (UTC). */
+  readonly inventorySchedule: string;
+  /** Accounts swept at once. */
+  readonly inventoryConcurrency: number;
+  /** The organization trail's table (`hunt athena`); undefined: none. */
+  readonly cloudtrail?: CloudTrailTableConfig;
+}
+
+/** Where the organization trail writes, for the Athena table `iamwatch.cloudtrail`. */
+export interface CloudTrailTableConfig {
+  /** The trail's bucket. */
+  readonly bucket: string;
+  /** Key prefix of the trail in the bucket, before `AWSLogs/` ("" for none). */
+  readonly prefix: string;
+  /** Organization id in the keys (`AWSLogs/<orgId>/<account>/...`). */
+  readonly orgId: string;
+  /** Accounts the `account` partition projects (enum). */
+  readonly accounts: string[];
+  /** Regions the `region` partition projects (enum). */
+  readonly regions: string[];
+  /** First day of the `timestamp` projection, `YYYY/MM/DD`. */
+  readonly startDate: string;
 }
 
 /**
@@ -214,6 +250,53 @@ export function loadConfig(ctx: ContextSource): IamwatchConfig {
   const alarmEmail = str(ctx, 'alarmEmail', '');
   if (alarmEmail !== '') check(/^[^@\s]+@[^@\s]+$/.test(alarmEmail), 'alarmEmail', `"${alarmEmail}" is not an e-mail address`);
 
+  const protectionScp = bool(ctx, 'protectionScp', false);
+  const guardrailOus = ctx('iamwatch:guardrailOus') === undefined ? [] : list(ctx, 'guardrailOus');
+  for (const ou of guardrailOus) {
+    check(/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/.test(ou), 'guardrailOus', `"${ou}" is not an OU id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)`);
+  }
+  check(new Set(guardrailOus).size === guardrailOus.length, 'guardrailOus', `lists an OU twice: ${guardrailOus.join(', ')}`);
+  const breakGlassRoles = ctx('iamwatch:breakGlassRoles') === undefined ? [] : list(ctx, 'breakGlassRoles');
+  for (const role of breakGlassRoles) {
+    check(
+      /^[\w+=,.@*-]+(\/[\w+=,.@*-]+)*$/.test(role) && role.replace(/\*/g, '').length > 0 && !role.startsWith('arn:'),
+      'breakGlassRoles',
+      `"${role}" is not a role name (letters, digits, +=,.@_- and * globs; a path before it with /), e.g. "BreakGlassAdmin" or "aws-reserved/sso.amazonaws.com/AWSReservedSSO_BreakGlass_*"`,
+    );
+  }
+  if (guardrailOus.length > 0) {
+    check(breakGlassRoles.length > 0, 'breakGlassRoles', 'name at least one break-glass role with iamwatch:guardrailOus, or nobody could ever create an IAM user or key in those OUs');
+  }
+
+  const inventoryPrefix = str(ctx, 'inventoryPrefix', 'iamwatch');
+  check(/^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/.test(inventoryPrefix), 'inventoryPrefix', `"${inventoryPrefix}" is not a key prefix (lowercase letters, digits, . _ -, parts separated by /, no leading or trailing /)`);
+  check(inventoryPrefix !== 'athena-results' && !inventoryPrefix.startsWith('athena-results/'), 'inventoryPrefix', 'athena-results/ holds the query results of the workgroup; choose another prefix');
+  const inventoryRetentionDays = num(ctx, 'inventoryRetentionDays', 400);
+  check(inventoryRetentionDays >= 7 && inventoryRetentionDays <= 3650, 'inventoryRetentionDays', `${inventoryRetentionDays} must be between 7 and 3650 days`);
+  const inventorySchedule = str(ctx, 'inventorySchedule', 'cron(0 5 * * ? *)');
+  check(/^(cron\([^()]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/.test(inventorySchedule), 'inventorySchedule', `"${inventorySchedule}" is not an EventBridge Scheduler expression (cron(...) or rate(...))`);
+  const inventoryConcurrency = num(ctx, 'inventoryConcurrency', 8);
+  check(inventoryConcurrency >= 1 && inventoryConcurrency <= 64, 'inventoryConcurrency', `${inventoryConcurrency} must be between 1 and 64`);
+
+  const cloudtrailBucket = str(ctx, 'cloudtrailBucket', '');
+  let cloudtrail: CloudTrailTableConfig | undefined;
+  if (cloudtrailBucket !== '') {
+    check(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(cloudtrailBucket), 'cloudtrailBucket', `"${cloudtrailBucket}" is not an S3 bucket name`);
+    const prefix = str(ctx, 'cloudtrailPrefix', '').replace(/^\/+|\/+$/g, '');
+    check(prefix === '' || /^[A-Za-z0-9!_.*'()\/-]+$/.test(prefix), 'cloudtrailPrefix', `"${prefix}" is not a key prefix`);
+    const trailOrgId = str(ctx, 'cloudtrailOrgId', orgId);
+    check(/^o-[a-z0-9]{10,32}$/.test(trailOrgId), 'cloudtrailOrgId', `"${trailOrgId}" is not an organization id (o-xxxxxxxxxx)`);
+    const accounts = ctx('iamwatch:cloudtrailAccounts') === undefined ? [] : list(ctx, 'cloudtrailAccounts');
+    check(accounts.length > 0, 'cloudtrailAccounts', 'list the accounts of the organization trail (the account partition is projected from this list) with iamwatch:cloudtrailBucket');
+    for (const a of accounts) check(/^\d{12}$/.test(a), 'cloudtrailAccounts', `"${a}" is not a 12-digit account id`);
+    const regions = ctx('iamwatch:cloudtrailRegions') === undefined ? [...signinRegions] : list(ctx, 'cloudtrailRegions');
+    check(regions.length > 0, 'cloudtrailRegions', 'name at least one region');
+    for (const r of regions) check(/^[a-z]{2}(-[a-z]+)+-\d$/.test(r), 'cloudtrailRegions', `"${r}" is not a region`);
+    const start = str(ctx, 'cloudtrailStartDate', '2020-01-01');
+    check(/^\d{4}-\d{2}-\d{2}$/.test(start) && !Number.isNaN(Date.parse(`${start}T00:00:00Z`)), 'cloudtrailStartDate', `"${start}" is not a date (YYYY-MM-DD)`);
+    cloudtrail = { bucket: cloudtrailBucket, prefix, orgId: trailOrgId, accounts, regions, startDate: start.replace(/-/g, '/') };
+  }
+
   return {
     orgId,
     securityAccountId,
@@ -231,5 +314,13 @@ export function loadConfig(ctx: ContextSource): IamwatchConfig {
     logRetentionDays,
     alarmEmail,
     monitorManagementAccount: bool(ctx, 'monitorManagementAccount', true),
+    protectionScp,
+    guardrailOus,
+    breakGlassRoles,
+    inventoryPrefix,
+    inventoryRetentionDays,
+    inventorySchedule,
+    inventoryConcurrency,
+    ...(cloudtrail !== undefined ? { cloudtrail } : {}),
   };
 }

@@ -5,7 +5,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { IamwatchConfig } from './config';
 import { MemberResources, forwardTargetDlq, signInForwardRule } from './member-stack';
-import { DETECT_ROLE_NAME, FORWARD_ROLE_NAME, ORG_READER_ROLE_NAME, SIGNIN_FORWARD_RULE_NAME, roleArn } from './names';
+import { Alarms } from './constructs/alarms';
+import { ServiceControlPolicies } from './constructs/service-control-policies';
+import { StackSetAlerts } from './constructs/stackset-alerts';
+import { DETECT_ROLE_NAME, FORWARD_ROLE_NAME, INVENTORY_ROLE_NAME, ORG_READER_ROLE_NAME, SIGNIN_FORWARD_RULE_NAME, roleArn } from './names';
 
 /** Organizations reads for enrichment (docs/contracts.md, "Roles"). */
 export const ORG_READER_ACTIONS = [
@@ -33,6 +36,10 @@ export interface ManagementStackProps extends StackProps {
 export class ManagementStack extends Stack {
   public readonly orgReaderRole: iam.Role;
   public readonly member?: MemberResources;
+  /** The management account's alarm topic: failures of the member StackSet (which lives here). */
+  public readonly alarms: Alarms;
+  public readonly stackSetAlerts: StackSetAlerts;
+  public readonly scps: ServiceControlPolicies;
 
   constructor(scope: Construct, id: string, props: ManagementStackProps) {
     super(scope, id, {
@@ -44,7 +51,7 @@ export class ManagementStack extends Stack {
 
     this.orgReaderRole = new iam.Role(this, 'OrgReaderRole', {
       roleName: ORG_READER_ROLE_NAME,
-      description: 'iamwatch: Organizations reads (account names, OU paths, tags) for the detect function',
+      description: 'iamwatch: Organizations reads (account names, OU paths, tags) for the detect and inventory functions',
       assumedBy: new iam.PrincipalWithConditions(
         new iam.ArnPrincipal(roleArn(config.securityAccountId, DETECT_ROLE_NAME)),
         { StringEquals: { 'aws:PrincipalOrgID': config.orgId } },
@@ -55,6 +62,14 @@ export class ManagementStack extends Stack {
         }),
       },
     });
+    // The daily inventory lists the organization's accounts through the same role.
+    this.orgReaderRole.assumeRolePolicy!.addStatements(
+      new iam.PolicyStatement({
+        actions: ['sts:AssumeRole'],
+        principals: [new iam.ArnPrincipal(roleArn(config.securityAccountId, INVENTORY_ROLE_NAME))],
+        conditions: { StringEquals: { 'aws:PrincipalOrgID': config.orgId } },
+      }),
+    );
     Validations.of(this.orgReaderRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'DescribeOrganization, ListAccounts and ListRoots accept no resource but *; all actions are read-only Organizations describes/lists.',
@@ -67,6 +82,15 @@ export class ManagementStack extends Stack {
         signinRegions: config.signinRegions,
       });
     }
+
+    this.alarms = new Alarms(this, 'Alarms', { alarmEmail: config.alarmEmail });
+    this.stackSetAlerts = new StackSetAlerts(this, 'StackSetAlerts', { alarms: this.alarms });
+    this.scps = new ServiceControlPolicies(this, 'ServiceControlPolicies', {
+      securityAccountId: config.securityAccountId,
+      protectTargets: config.protectionScp ? config.targetOus : [],
+      guardrailOus: config.guardrailOus,
+      breakGlassRoles: config.breakGlassRoles,
+    });
   }
 }
 

@@ -7,6 +7,7 @@ import { ruleTargetDlq } from './constructs/queue-with-dlq';
 import {
   DETECT_ROLE_NAME,
   FORWARD_DLQ_NAME,
+  INVENTORY_ROLE_NAME,
   FORWARD_ROLE_NAME,
   FORWARD_RULE_NAME,
   FORWARDED_EVENT_PATTERN,
@@ -20,7 +21,10 @@ import {
   roleArn,
 } from './names';
 
-/** The IAM reads enrichment needs (docs/contracts.md, "Roles"). */
+/**
+ * The IAM reads of users and groups that enrichment and the inventory sweep need (docs/contracts.md,
+ * "Roles"), on the account's users and groups.
+ */
 export const MEMBER_IAM_ACTIONS = [
   'iam:GetUser',
   'iam:ListGroupsForUser',
@@ -29,10 +33,19 @@ export const MEMBER_IAM_ACTIONS = [
   'iam:GetUserPolicy',
   'iam:ListAttachedGroupPolicies',
   'iam:ListGroupPolicies',
+  'iam:GetGroupPolicy',
   'iam:ListMFADevices',
   'iam:ListAccessKeys',
+  'iam:GetAccessKeyLastUsed',
+  'iam:ListUserTags',
   'iam:GetLoginProfile',
 ];
+
+/** The sweep's account-wide reads: the credential report and the user list (no resource but `*`). */
+export const MEMBER_ACCOUNT_READ_ACTIONS = ['iam:GenerateCredentialReport', 'iam:GetCredentialReport', 'iam:ListUsers'];
+
+/** The sweep's policy reads (admin through an attached policy): AWS managed and the account's own. */
+export const MEMBER_POLICY_READ_ACTIONS = ['iam:GetPolicy', 'iam:GetPolicyVersion'];
 
 /** Security Hub calls of the detect function on the account's own findings (docs/contracts.md, "Roles"). */
 export const MEMBER_SECURITYHUB_IMPORT_ACTIONS = ['securityhub:BatchImportFindings'];
@@ -205,7 +218,7 @@ export class MemberResources extends Construct {
 
     this.memberRole = new iam.Role(this, 'MemberRole', {
       roleName: MEMBER_ROLE_NAME,
-      description: 'iamwatch: IAM reads for enrichment and Security Hub filing of iamwatch findings',
+      description: 'iamwatch: IAM reads for enrichment and the daily inventory, Security Hub filing of iamwatch findings',
       assumedBy: new iam.PrincipalWithConditions(
         new iam.ArnPrincipal(roleArn(props.securityAccountId, DETECT_ROLE_NAME)),
         { StringEquals: { 'aws:PrincipalOrgID': props.orgId } },
@@ -217,6 +230,16 @@ export class MemberResources extends Construct {
               sid: 'IamReadsForEnrichment',
               actions: MEMBER_IAM_ACTIONS,
               resources: [`arn:aws:iam::${account}:user/*`, `arn:aws:iam::${account}:group/*`],
+            }),
+            new iam.PolicyStatement({
+              sid: 'InventoryAccountReads',
+              actions: MEMBER_ACCOUNT_READ_ACTIONS,
+              resources: ['*'],
+            }),
+            new iam.PolicyStatement({
+              sid: 'InventoryPolicyReads',
+              actions: MEMBER_POLICY_READ_ACTIONS,
+              resources: ['arn:aws:iam::aws:policy/*', `arn:aws:iam::${account}:policy/*`],
             }),
             new iam.PolicyStatement({
               sid: 'SecurityHubImport',
@@ -232,6 +255,15 @@ export class MemberResources extends Construct {
         }),
       },
     });
+
+    // The daily inventory sweeps the account through the same role.
+    this.memberRole.assumeRolePolicy!.addStatements(
+      new iam.PolicyStatement({
+        actions: ['sts:AssumeRole'],
+        principals: [new iam.ArnPrincipal(roleArn(props.securityAccountId, INVENTORY_ROLE_NAME))],
+        conditions: { StringEquals: { 'aws:PrincipalOrgID': props.orgId } },
+      }),
+    );
 
     this.writebackRole = new iam.Role(this, 'WriteBackRole', {
       roleName: WRITEBACK_ROLE_NAME,
@@ -263,6 +295,18 @@ export class MemberResources extends Construct {
       {
         id: `AwsSolutions-IAM5[Resource::arn:aws:iam::${nagAccount}:group/*]`,
         reason: 'Enrichment reads the policies of whichever groups the user is in; known only at run time. Read-only actions.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'GenerateCredentialReport, GetCredentialReport and ListUsers are account-wide and accept no resource but *; read-only (the report is generated, not changed).',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:aws:iam::aws:policy/*]',
+        reason: 'The sweep reads whichever AWS managed policy a user or group has attached to decide whether it grants admin; read-only.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:aws:iam::${nagAccount}:policy/*]`,
+        reason: 'The sweep reads whichever customer managed policy of the account a user or group has attached to decide whether it grants admin; read-only.',
       },
     );
   }

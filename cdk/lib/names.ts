@@ -153,3 +153,39 @@ export const RUNBOOK_KEY_PREFIX = 'runbooks/';
 export function hostedRunbookBaseUrl(bucketName: string): string {
   return `https://${REGION}.console.aws.amazon.com/s3/object/${bucketName}?region=${REGION}&bucketType=general&prefix=${RUNBOOK_KEY_PREFIX}`;
 }
+
+/** The daily inventory: its package, function and execution role (trusted by iamwatch-member and iamwatch-org-reader). */
+export const INVENTORY_PACKAGE = 'iamwatch-inventory';
+export const INVENTORY_FUNCTION_NAME = 'iamwatch-inventory';
+export const INVENTORY_ROLE_NAME = 'iamwatch-inventory';
+
+/**
+ * CloudWatch namespace of the functions' embedded metrics (`METRICS_NAMESPACE` of
+ * functions/detect); each function's documents carry the dimension `Function` (`detect`,
+ * `inventory`).
+ */
+export const METRICS_NAMESPACE = 'iamwatch';
+
+/** The bucket of the inventory (and of the Athena workgroup's results) in the security account. */
+export function inventoryBucketName(account: string): string {
+  return `iamwatch-inventory-${account}-${REGION}`;
+}
+
+/** Server access logs of the inventory bucket. */
+export function inventoryLogBucketName(account: string): string {
+  return `iamwatch-inventory-logs-${account}-${REGION}`;
+}
+
+/** Glue database of the inventory tables (and the CloudTrail table), and the Athena workgroup. */
+export const GLUE_DATABASE = 'iamwatch';
+export const ATHENA_WORKGROUP = 'iamwatch';
+/** Key prefix of the workgroup's query results in the inventory bucket. */
+export const ATHENA_RESULTS_PREFIX = 'athena-results/';
+/** The organization trail's table (`iamwatch hunt athena --table iamwatch.cloudtrail`). */
+export const CLOUDTRAIL_TABLE = 'cloudtrail';
+
+/** Service control policies of the management stack. */
+export const PROTECT_SCP_NAME = 'iamwatch-protect';
+export const GUARDRAIL_SCP_NAME = 'iamwatch-no-iam-users';
+/** Organizations refuses a policy document longer than this (characters). */
+export const SCP_MAX_CHARS = 5120;

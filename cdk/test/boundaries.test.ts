@@ -156,7 +156,8 @@ describe('coverage cannot be switched off silently', () => {
   for (const [where, template] of [['StackSet template', built.memberTemplate], ['management stack', built.managementTemplate]] as const) {
     test(`the forwarding role trusts EventBridge only for the forwarding rules of its own account (${where})`, () => {
       const roles = Object.values(template.findResources('AWS::IAM::Role')) as any[];
-      const forward = roles.filter((r) => r.Properties.AssumeRolePolicyDocument.Statement.some((s: any) => s.Principal?.Service === 'events.amazonaws.com'));
+      const forward = roles.filter((r) => r.Properties.RoleName === 'iamwatch-forward');
+      assert.ok(forward[0]?.Properties.AssumeRolePolicyDocument.Statement.every((s: any) => s.Principal?.Service === 'events.amazonaws.com'));
       assert.equal(forward.length, 1);
       const [s] = forward[0].Properties.AssumeRolePolicyDocument.Statement;
       const account = '(\\$\\{AWS::AccountId\\}|\\d{12})';

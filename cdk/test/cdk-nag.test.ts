@@ -44,6 +44,14 @@ describe('cdk-nag AwsSolutions', () => {
       'iamwatch:runbookBaseUrl': 'https://wiki.example.com/iamwatch/runbooks/',
       'iamwatch:signinRegions': ['us-east-1', 'eu-west-1'],
     }],
+    ['with both SCPs, the CloudTrail table and a custom inventory prefix', {
+      'iamwatch:protectionScp': true,
+      'iamwatch:guardrailOus': ['ou-ab12-33333333'],
+      'iamwatch:breakGlassRoles': ['BreakGlassAdmin', 'aws-reserved/sso.amazonaws.com/AWSReservedSSO_BreakGlass_*'],
+      'iamwatch:cloudtrailBucket': 'org-trail-logs',
+      'iamwatch:cloudtrailAccounts': ['111111111111', '222222222222'],
+      'iamwatch:inventoryPrefix': 'org/inventory',
+    }],
   ] as const) {
     test(`no unacknowledged finding in any stack or nested stage (${name})`, () => {
       const built = synth(overrides);

@@ -45,6 +45,19 @@ describe('configuration', () => {
     ['iamwatch:signinRegions', ['us-east-1', 'Ireland'], /iamwatch:signinRegions: "Ireland" is not a region/],
     ['iamwatch:signinRegions', ['us-east-1', 'eu-west-1', 'us-east-1'], /iamwatch:signinRegions: lists a region twice/],
     ['iamwatch:signinRegions', 42, /iamwatch:signinRegions must be a list of strings/],
+    ['iamwatch:protectionScp', 'on', /iamwatch:protectionScp must be true or false/],
+    ['iamwatch:guardrailOus', ['Sandbox'], /iamwatch:guardrailOus: "Sandbox" is not an OU id/],
+    ['iamwatch:guardrailOus', ['ou-ab12-33333333'], /iamwatch:breakGlassRoles: name at least one break-glass role/],
+    ['iamwatch:breakGlassRoles', ['arn:aws:iam::123456789012:role/BreakGlass'], /iamwatch:breakGlassRoles: "arn:aws:iam::123456789012:role\/BreakGlass" is not a role name/],
+    ['iamwatch:breakGlassRoles', ['*'], /iamwatch:breakGlassRoles: "\*" is not a role name/],
+    ['iamwatch:breakGlassRoles', ['Break Glass'], /iamwatch:breakGlassRoles: "Break Glass" is not a role name/],
+    ['iamwatch:inventoryPrefix', '/inventory/', /iamwatch:inventoryPrefix: "\/inventory\/" is not a key prefix/],
+    ['iamwatch:inventoryPrefix', 'athena-results', /iamwatch:inventoryPrefix: athena-results\/ holds the query results/],
+    ['iamwatch:inventoryRetentionDays', 3, /iamwatch:inventoryRetentionDays: 3 must be between 7 and 3650/],
+    ['iamwatch:inventorySchedule', 'daily', /iamwatch:inventorySchedule: "daily" is not an EventBridge Scheduler expression/],
+    ['iamwatch:inventoryConcurrency', 0, /iamwatch:inventoryConcurrency: 0 must be between 1 and 64/],
+    ['iamwatch:cloudtrailBucket', 'Org_Trail', /iamwatch:cloudtrailBucket: "Org_Trail" is not an S3 bucket name/],
+    ['iamwatch:cloudtrailBucket', 'org-trail', /iamwatch:cloudtrailAccounts: list the accounts of the organization trail/],
   ] as const) {
     test(`rejects ${key} = ${JSON.stringify(value)} with an error naming the key`, () => {
       assert.throws(() => load({ [key]: value }), (e: unknown) => e instanceof ConfigError && message.test(e.message));
@@ -99,6 +112,38 @@ describe('configuration', () => {
     assert.equal(config.slackEnabled, false);
     assert.equal(config.logRetentionDays, 30);
     assert.equal(config.jiraBaseUrl, 'https://jira.example.com');
+  });
+
+  test('SCPs, inventory and the CloudTrail table: defaults (all optional parts off) and the CloudTrail settings', () => {
+    const d = load({});
+    assert.equal(d.protectionScp, false);
+    assert.deepEqual(d.guardrailOus, []);
+    assert.deepEqual(d.breakGlassRoles, []);
+    assert.equal(d.inventoryPrefix, 'iamwatch');
+    assert.equal(d.inventoryRetentionDays, 400);
+    assert.equal(d.inventorySchedule, 'cron(0 5 * * ? *)');
+    assert.equal(d.inventoryConcurrency, 8);
+    assert.equal(d.cloudtrail, undefined);
+    const ct = load({
+      'iamwatch:cloudtrailBucket': 'org-trail',
+      'iamwatch:cloudtrailAccounts': '111111111111,222222222222',
+      'iamwatch:cloudtrailPrefix': '/trails/',
+      'iamwatch:cloudtrailStartDate': '2023-02-01',
+    }).cloudtrail;
+    assert.deepEqual(ct, {
+      bucket: 'org-trail',
+      prefix: 'trails',
+      orgId: 'o-testorg1234',
+      accounts: ['111111111111', '222222222222'],
+      regions: [...DEFAULT_SIGNIN_REGIONS],
+      startDate: '2023/02/01',
+    });
+    assert.throws(() => load({ 'iamwatch:cloudtrailBucket': 'org-trail', 'iamwatch:cloudtrailAccounts': ['1234'] }), /iamwatch:cloudtrailAccounts: "1234" is not a 12-digit account id/);
+    assert.throws(() => load({ 'iamwatch:cloudtrailBucket': 'org-trail', 'iamwatch:cloudtrailAccounts': ['111111111111'], 'iamwatch:cloudtrailStartDate': '2023/02/01' }),
+      /iamwatch:cloudtrailStartDate: "2023\/02\/01" is not a date/);
+    const guarded = load({ 'iamwatch:guardrailOus': 'ou-ab12-33333333', 'iamwatch:breakGlassRoles': 'BreakGlassAdmin, aws-reserved/sso.amazonaws.com/AWSReservedSSO_BreakGlass_*' });
+    assert.deepEqual(guarded.guardrailOus, ['ou-ab12-33333333']);
+    assert.deepEqual(guarded.breakGlassRoles, ['BreakGlassAdmin', 'aws-reserved/sso.amazonaws.com/AWSReservedSSO_BreakGlass_*']);
   });
 
   test('a missing function package names the packaging script', () => {

@@ -27,7 +27,7 @@ export const MANAGEMENT_ACCOUNT = '444455556666';
  */
 export function fixtureAssetDir(): string {
   const dir = tmpDir('iamwatch-cdk-test-assets-');
-  for (const pkg of ['iamwatch-detect', 'iamwatch-ticket']) {
+  for (const pkg of ['iamwatch-detect', 'iamwatch-ticket', 'iamwatch-inventory']) {
     fs.mkdirSync(path.join(dir, pkg));
     fs.writeFileSync(path.join(dir, pkg, 'bootstrap'), `#!/bin/sh\n# placeholder for ${pkg}\n`, { mode: 0o755 });
   }

@@ -21,12 +21,12 @@ const t = built.managementTemplate;
 describe('management stack', () => {
   const [roleId, role] = onlyResource(t, 'AWS::IAM::Role', { RoleName: 'iamwatch-org-reader' });
 
-  test('iamwatch-org-reader is trusted only by the detect role of the security account, within the org', () => {
+  test('iamwatch-org-reader is trusted only by the detect and inventory roles of the security account, within the org', () => {
     assert.deepEqual(role.Properties.AssumeRolePolicyDocument.Statement, [
       {
         Action: 'sts:AssumeRole',
         Effect: 'Allow',
-        Principal: { AWS: `arn:aws:iam::${SECURITY_ACCOUNT}:role/iamwatch-detect` },
+        Principal: { AWS: [`arn:aws:iam::${SECURITY_ACCOUNT}:role/iamwatch-detect`, `arn:aws:iam::${SECURITY_ACCOUNT}:role/iamwatch-inventory`] },
         Condition: { StringEquals: { 'aws:PrincipalOrgID': ORG_ID } },
       },
     ]);
@@ -46,10 +46,11 @@ describe('management stack', () => {
   });
 
   test('watches the management account too (member resources), unless turned off', () => {
-    t.resourceCountIs('AWS::Events::Rule', 1);
+    onlyResource(t, 'AWS::Events::Rule', { Name: 'iamwatch-forward' });
     onlyResource(t, 'AWS::IAM::Role', { RoleName: 'iamwatch-member' });
     const off = synth({ 'iamwatch:monitorManagementAccount': false }).managementTemplate;
-    off.resourceCountIs('AWS::Events::Rule', 0);
-    off.resourceCountIs('AWS::IAM::Role', 1);
+    // What remains: the StackSet failure rule and the org-reader role (and the rule's own role).
+    assert.deepEqual(Object.values(off.findResources('AWS::Events::Rule')).map((r: any) => r.Properties.Name), ['iamwatch-stackset-failures']);
+    assert.deepEqual(Object.values(off.findResources('AWS::IAM::Role')).map((r: any) => r.Properties.RoleName).filter((n) => n !== undefined), ['iamwatch-org-reader']);
   });
 });

@@ -13,9 +13,18 @@ const CONTRACT_MEMBER_ACTIONS = [
   'iam:GetUserPolicy',
   'iam:ListAttachedGroupPolicies',
   'iam:ListGroupPolicies',
+  'iam:GetGroupPolicy',
   'iam:ListMFADevices',
   'iam:ListAccessKeys',
+  'iam:GetAccessKeyLastUsed',
+  'iam:ListUserTags',
   'iam:GetLoginProfile',
+  // The inventory sweep's (DESIGN.md, "Inventory").
+  'iam:GenerateCredentialReport',
+  'iam:GetCredentialReport',
+  'iam:ListUsers',
+  'iam:GetPolicy',
+  'iam:GetPolicyVersion',
   'securityhub:BatchImportFindings',
   'securityhub:GetFindings',
 ].sort();
@@ -35,6 +44,7 @@ for (const [where, template] of [
 ] as const) {
   describe(where, () => {
     const [forwardRoleId, forwardRole] = onlyResource(template, 'AWS::IAM::Role', {
+      RoleName: 'iamwatch-forward',
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' } })], Version: '2012-10-17' },
     });
     const [memberRoleId, memberRole] = onlyResource(template, 'AWS::IAM::Role', { RoleName: 'iamwatch-member' });
@@ -64,12 +74,12 @@ for (const [where, template] of [
       );
     });
 
-    test('iamwatch-member is trusted only by the detect role of the security account, within the org', () => {
+    test('iamwatch-member is trusted only by the detect and inventory roles of the security account, within the org', () => {
       assert.deepEqual(memberRole.Properties.AssumeRolePolicyDocument.Statement, [
         {
           Action: 'sts:AssumeRole',
           Effect: 'Allow',
-          Principal: { AWS: `arn:aws:iam::${SECURITY_ACCOUNT}:role/iamwatch-detect` },
+          Principal: { AWS: [`arn:aws:iam::${SECURITY_ACCOUNT}:role/iamwatch-detect`, `arn:aws:iam::${SECURITY_ACCOUNT}:role/iamwatch-inventory`] },
           Condition: { StringEquals: { 'aws:PrincipalOrgID': ORG_ID } },
         },
       ]);
@@ -81,6 +91,21 @@ for (const [where, template] of [
       const statements = statementsOfRole(template, memberRoleId);
       assert.ok(statements.every((s) => s.Effect === 'Allow'));
       for (const s of statements) {
+        if (s.Sid === 'InventoryAccountReads') {
+          // Account-wide calls: no resource but *.
+          assert.deepEqual(s.Resource, '*');
+          assert.deepEqual(asArray(s.Action).sort(), ['iam:GenerateCredentialReport', 'iam:GetCredentialReport', 'iam:ListUsers']);
+          continue;
+        }
+        if (s.Sid === 'InventoryPolicyReads') {
+          // AWS managed policies and the account's own.
+          const resources = asArray(s.Resource).map((r: unknown) => JSON.stringify(r));
+          assert.equal(resources.length, 2);
+          assert.ok(resources.includes('"arn:aws:iam::aws:policy/*"'), resources.join(', '));
+          assert.ok(resources.some((r: string) => /AWS::AccountId|\d{12}/.test(r) && r.includes(':policy/*')), resources.join(', '));
+          assert.deepEqual(asArray(s.Action).sort(), ['iam:GetPolicy', 'iam:GetPolicyVersion']);
+          continue;
+        }
         for (const r of asArray(s.Resource)) {
           const text = JSON.stringify(r);
           assert.ok(!/^"\*"$/.test(text), `no bare * resource (${s.Sid})`);

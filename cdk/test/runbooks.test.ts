@@ -34,7 +34,10 @@ describe('runbook base URL', () => {
     const built = synth({ 'iamwatch:runbookBaseUrl': base, 'iamwatch:runbookHosting': false });
     const [, detect] = onlyResource(built.centralTemplate, 'AWS::Lambda::Function', { FunctionName: 'iamwatch-detect' });
     assert.equal(detect.Properties.Environment.Variables.IAMWATCH_RUNBOOK_BASE_URL, base);
-    built.centralTemplate.resourceCountIs('AWS::S3::Bucket', 0);
+    assert.equal(
+      Object.values(built.centralTemplate.findResources('AWS::S3::Bucket')).filter((b: any) => String(b.Properties.BucketName).startsWith('iamwatch-runbooks-')).length,
+      0,
+    );
     built.centralTemplate.resourceCountIs('Custom::CDKBucketDeployment', 0);
   });
 

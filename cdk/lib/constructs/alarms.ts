@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../names';
 import { Group } from './group';
 import { MAX_RECEIVE_COUNT, QueueWithDlq } from './queue-with-dlq';
 
@@ -81,6 +82,21 @@ export class Alarms extends Group {
     a.addAlarmAction(this.action);
     a.addOkAction(this.action);
     return a;
+  }
+
+  /**
+   * `<id>`: an embedded metric of a function (namespace `iamwatch`, dimension `Function`) summed
+   * over `period` at or above `threshold`.
+   */
+  public functionMetric(id: string, fn: string, metricName: string, threshold: number, description: string, period: Duration = PERIOD): cloudwatch.Alarm {
+    const metric = new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName,
+      dimensionsMap: { Function: fn },
+      period,
+      statistic: 'Sum',
+    });
+    return this.alarm(id, metric, threshold, description);
   }
 
   /** `<id>DlqDepth`: a message in the DLQ. */
