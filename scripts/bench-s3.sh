@@ -7,7 +7,7 @@
 # much as iamwatch, and compare the two ways of reading, not S3's speed.
 #
 # Usage: scripts/bench-s3.sh [ACCOUNTS] [REGIONS] [DAYS] [FILES_PER_DAY] [RECORDS_PER_FILE]
-# (defaults 4 3 14 4 250). Needs moto_server, boto3 and the aws CLI
+# (defaults 4 3 14 4 250); IAMWATCH_BIN=path times that binary instead of building. Needs moto_server, boto3 and the aws CLI
 # (pip install -r scripts/requirements-test.txt boto3 awscli). Prints a Markdown table for
 # BENCHMARKS.md; each command runs 3 times, the median wall time is reported.
 set -euo pipefail
@@ -18,8 +18,13 @@ days=${3:-14}
 per_day=${4:-4}
 per_file=${5:-250}
 
-cargo build --quiet --release --locked -p iamwatch-cli --features aws
-bin="$(realpath "${CARGO_TARGET_DIR:-target}")/release/iamwatch"
+# IAMWATCH_BIN: a built binary to time instead (e.g. to try the script on a debug build).
+if [ -n "${IAMWATCH_BIN:-}" ]; then
+  bin=$(realpath "$IAMWATCH_BIN")
+else
+  cargo build --quiet --release --locked -p iamwatch-cli --features aws
+  bin="$(realpath "${CARGO_TARGET_DIR:-target}")/release/iamwatch"
+fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 work=$(mktemp -d)
@@ -86,15 +91,21 @@ cp_all="aws s3 cp --quiet --recursive ${url}AWSLogs/ $work/down/ && $bin scan --
 cp_two="aws s3 cp --quiet --recursive --exclude '*' --include '*/2026/11/02/*' --include '*/2026/11/03/*' ${url}AWSLogs/ $work/down/ && $bin scan --no-progress --format jsonl $work/down"
 cp_only="aws s3 cp --quiet --recursive ${url}AWSLogs/ $work/down/"
 
+# Each way once, unmeasured, failing loudly: the findings must be the same.
+f_s3=$($s3_all | wc -l)
+rm -rf "$work/down"; bash -c "$cp_only"
+f_local=$($bin scan --no-progress --format jsonl "$work/down" | wc -l)
+f_two=$($s3_two | wc -l)
+if [ "$f_s3" != "$f_local" ]; then
+  echo "FAILED: scan s3:// found $f_s3 findings, the local scan of the same objects $f_local" >&2
+  exit 1
+fi
+
 read -r t_s3_all rss_s3_all < <(measure "$s3_all")
 read -r t_cp_all rss_cp_all < <(measure "$cp_all")
 read -r t_cp_only _ < <(measure "$cp_only")
 read -r t_s3_two rss_s3_two < <(measure "$s3_two")
 read -r t_cp_two _ < <(measure "$cp_two")
-f_s3=$($s3_all 2>/dev/null | wc -l)
-rm -rf "$work/down"; bash -c "$cp_only"
-f_local=$($bin scan --no-progress --format jsonl "$work/down" 2>/dev/null | wc -l)
-f_two=$($s3_two 2>/dev/null | wc -l)
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 echo "$(nproc) cores; findings: s3 $f_s3, local $f_local (whole trail), s3 $f_two (two days)"
