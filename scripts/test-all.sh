@@ -40,6 +40,8 @@ cargo clippy -p iamwatch-cli --features aws --all-targets --locked -- -D warning
 
 step "cargo test (unit, golden, end-to-end against moto)"
 cargo test --workspace --locked
+# `scan s3://` as the binary runs it against moto (the CLI's aws feature).
+cargo test -p iamwatch-cli --features aws --locked --test s3
 
 for check in "${checks[@]}"; do
   step "$check"

@@ -15,6 +15,8 @@
 //! The HTTP servers here (the proxy, the Runtime API) run on the one test-server helper,
 //! `iamwatch_notify::testing::server::serve`.
 //! - [`sqs`]: SQS messages to the `LambdaEvent<SqsEvent>` a Lambda would get.
+//! - [`trail`]: an organization trail's log files in CloudTrail's S3 layout, generated, and
+//!   put into moto's S3.
 
 pub mod events;
 pub mod moto;
@@ -23,6 +25,7 @@ pub mod pipeline;
 pub mod proxy;
 pub mod runtime_api;
 pub mod sqs;
+pub mod trail;
 
 /// Errors of the harness.
 #[derive(Debug, thiserror::Error)]

@@ -4,10 +4,15 @@
 //! - awsJson (Organizations, EventBridge, SQS: `X-Amz-Target`): `{"__type": code}` with
 //!   `x-amzn-ErrorType`;
 //! - restJson (Security Hub): `x-amzn-ErrorType` and `{"Code", "Message"}`;
-//! - awsQuery (IAM, STS: form bodies with `Action=`): `<ErrorResponse><Error><Code>`.
+//! - awsQuery (IAM, STS: form bodies with `Action=`): `<ErrorResponse><Error><Code>`;
+//! - restXml (S3, told by the `s3` service of the request's signature, path-style addressing):
+//!   `<Error><Code>` (throttling is HTTP 503 `SlowDown`, a server error HTTP 500
+//!   `InternalError`). S3 operations are named `ListObjectsV2`, `GetObject`, `PutObject`,
+//!   `CreateBucket`.
 //!
 //! Everything else is forwarded to moto unchanged. The proxy counts the requests and the
-//! faults per operation, so tests can assert that a call was retried.
+//! faults per operation, so tests can assert that a call was retried, and keeps the target
+//! (path and query) of every request, so tests can assert what was listed and read.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -48,6 +53,8 @@ struct State {
     rules: Vec<Rule>,
     requests: HashMap<String, usize>,
     faults: HashMap<String, usize>,
+    /// Every request: its operation and target (path and query, percent-decoded).
+    log: Vec<(String, String)>,
 }
 
 /// A running fault-injecting proxy in front of `upstream`.
@@ -113,6 +120,17 @@ impl FaultProxy {
             .unwrap_or(0)
     }
 
+    /// The targets (path and query, percent-decoded) of the requests of `operation`, in the
+    /// order they came.
+    pub fn targets(&self, operation: &str) -> Vec<String> {
+        lock(&self.state)
+            .log
+            .iter()
+            .filter(|(op, _)| op == operation)
+            .map(|(_, t)| t.clone())
+            .collect()
+    }
+
     /// Faults answered for `operation`.
     pub fn faults(&self, operation: &str) -> usize {
         lock(&self.state)
@@ -128,10 +146,39 @@ enum Protocol {
     AwsJson,
     RestJson,
     Query,
+    RestXml,
+}
+
+/// The AWS service a request is signed for (`s3`, `iam`, ...).
+fn signed_service(req: &hyper::http::request::Parts) -> Option<String> {
+    let auth = req.headers.get("authorization")?.to_str().ok()?;
+    let cred = auth.split("Credential=").nth(1)?;
+    Some(cred.split(['/', ',']).nth(3)?.to_string())
+}
+
+/// The S3 operation of a path-style request.
+fn s3_operation(req: &hyper::http::request::Parts) -> String {
+    let path = req.uri.path().trim_start_matches('/');
+    let query = req.uri.query().unwrap_or("");
+    let has_key = path.split_once('/').is_some_and(|(_, k)| !k.is_empty());
+    let op = match (req.method.as_str(), has_key) {
+        ("GET", false) if query.contains("list-type=2") => "ListObjectsV2",
+        ("GET", false) => "ListObjects",
+        ("GET", true) => "GetObject",
+        ("HEAD", true) => "HeadObject",
+        ("PUT", true) => "PutObject",
+        ("PUT", false) => "CreateBucket",
+        ("DELETE", true) => "DeleteObject",
+        (m, _) => m,
+    };
+    op.to_string()
 }
 
 /// The operation and protocol of a request.
 fn operation(req: &hyper::http::request::Parts, body: &[u8]) -> (String, Protocol) {
+    if signed_service(req).as_deref() == Some("s3") {
+        return (s3_operation(req), Protocol::RestXml);
+    }
     if let Some(target) = req
         .headers
         .get("x-amz-target")
@@ -200,6 +247,16 @@ fn fault_response(fault: Fault, protocol: Protocol) -> Response<Full<Bytes>> {
                     r#"{{"Code":"{code}","Message":"{message}"}}"#
                 ))))
         }
+        Protocol::RestXml => {
+            let (status, code) = match fault {
+                Fault::Throttle => (503, "SlowDown"),
+                Fault::ServerError => (500, "InternalError"),
+                Fault::AccessDenied => (403, "AccessDenied"),
+            };
+            b.status(status).header("content-type", "application/xml").body(Full::new(Bytes::from(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message><RequestId>iamwatch-fault</RequestId></Error>"
+            ))))
+        }
         Protocol::Query => {
             let kind = if status >= 500 { "Receiver" } else { "Sender" };
             b.status(status).header("content-type", "text/xml").body(Full::new(Bytes::from(format!(
@@ -223,6 +280,13 @@ async fn handle(
     let fault = {
         let mut st = lock(&state);
         *st.requests.entry(op.clone()).or_default() += 1;
+        let target = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        st.log.push((
+            op.clone(),
+            percent_encoding::percent_decode_str(target)
+                .decode_utf8_lossy()
+                .into_owned(),
+        ));
         let hit = st.rules.iter_mut().find(|r| {
             r.remaining > 0
                 && r.operation == op

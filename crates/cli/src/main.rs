@@ -8,6 +8,8 @@
 //!   for `scan --org` ([`org`]).
 //! - `hunt athena` (cargo feature `aws`): the rules over the organization's CloudTrail table in
 //!   Athena, printed as `scan` prints ([`hunt`]).
+//! - `scan s3://BUCKET/PREFIX` (cargo feature `aws`): the scan over CloudTrail's S3 layout, pruned
+//!   by key prefix ([`s3`]).
 //!
 //! Exit status: 0 done; 1 a finding reached `--fail-on`; 2 an input or usage error (an unreadable
 //! file, a bad record, a bad policy file): the rest of the scan still ran.
@@ -20,6 +22,8 @@ mod inventory_report;
 mod org;
 mod output;
 mod rules;
+#[cfg(feature = "aws")]
+mod s3;
 mod scan;
 mod term;
 
@@ -53,7 +57,11 @@ enum Command {
     /// directory and file once however many links lead to it; a file named on the command line
     /// is always read. Every file is read within --max-file-size, every line within
     /// --max-record-size; past a limit the file (or line) is an error and the scan goes on.
-    Scan(ScanArgs),
+    ///
+    /// s3://BUCKET/PREFIX (cargo feature aws) reads the log objects of CloudTrail's layout
+    /// ([PREFIX/]AWSLogs/[o-ORGID/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/) straight from S3,
+    /// listing only the folders that --since, --until, --accounts and --regions keep.
+    Scan(Box<ScanArgs>),
     /// List the detection rules, the scoring factors and the event names iamwatch reads.
     Rules {
         /// Print only the in-scope CloudTrail event names, as a JSON array.
@@ -83,9 +91,26 @@ enum Command {
 
 #[derive(clap::Args)]
 pub struct ScanArgs {
-    /// CloudTrail log files or directories.
+    /// CloudTrail log files or directories, or s3://BUCKET/PREFIX URLs (cargo feature aws).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// s3:// only: the first day (YYYY-MM-DD) or instant (RFC 3339) to read, included. Day
+    /// folders before it are never listed; with an instant, findings of events before it
+    /// are left out.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// s3:// only: the last day (YYYY-MM-DD, the whole day) or instant (RFC 3339) to read,
+    /// included. Day folders after it are never listed.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// s3:// only: account ids to read (comma-separated), named as key prefixes; all the
+    /// accounts found when not given.
+    #[arg(long, value_name = "IDS")]
+    pub accounts: Option<String>,
+    /// s3:// only: regions to read (comma-separated), named as key prefixes; all the regions
+    /// found when not given.
+    #[arg(long, value_name = "REGIONS")]
+    pub regions: Option<String>,
     /// Policy file (TOML): trusted principals, services and CIDRs, critical and sandbox OUs,
     /// admin policies and groups, suppressions. Without it the defaults apply.
     #[arg(long, value_name = "FILE")]
@@ -112,7 +137,8 @@ pub struct ScanArgs {
     /// Security Hub region written into finding ARNs.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
-    /// Worker threads (default: one per core).
+    /// Worker threads (default: one per core; for s3:// 16, each streaming one object at a
+    /// time: the most objects fetched and held at once, and the most concurrent listings).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Never show the progress bar (it shows only when stderr is a terminal).

@@ -75,6 +75,26 @@ pub(crate) fn read_config(path: &Path) -> std::io::Result<String> {
     })
 }
 
+#[cfg(feature = "aws")]
+fn s3_scan(
+    args: &ScanArgs,
+    options: Options,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<iamwatch_scan::Outcome> {
+    crate::s3::scan(args, options, reporter)
+}
+
+#[cfg(not(feature = "aws"))]
+fn s3_scan(
+    _args: &ScanArgs,
+    _options: Options,
+    _reporter: &dyn Reporter,
+) -> anyhow::Result<iamwatch_scan::Outcome> {
+    anyhow::bail!(
+        "s3:// sources need iamwatch built with the aws feature (cargo install --features aws)"
+    )
+}
+
 /// Runs a scan; returns the exit status.
 pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     let policy = match &args.policy {
@@ -111,7 +131,29 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
         show_progress: !args.no_progress && std::io::stderr().is_terminal(),
         progress: OnceLock::new(),
     };
-    let outcome = iamwatch_scan::scan(&LocalFiles::new(args.paths.clone()), &options, &stderr)?;
+    let remote = args
+        .paths
+        .iter()
+        .filter(|p| p.to_str().is_some_and(|s| s.starts_with("s3://")))
+        .count();
+    let outcome = if remote == 0 {
+        if args.since.is_some()
+            || args.until.is_some()
+            || args.accounts.is_some()
+            || args.regions.is_some()
+        {
+            anyhow::bail!(
+                "--since, --until, --accounts and --regions select folders of CloudTrail's layout in S3: they need s3:// sources"
+            );
+        }
+        iamwatch_scan::scan(&LocalFiles::new(args.paths.clone()), &options, &stderr)?
+    } else if remote < args.paths.len() {
+        anyhow::bail!(
+            "s3:// URLs and local paths cannot be scanned together: run one scan for each"
+        );
+    } else {
+        s3_scan(args, options, &stderr)?
+    };
     if let Some(pb) = stderr.progress.get() {
         pb.finish_and_clear();
     }

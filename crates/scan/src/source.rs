@@ -1,9 +1,9 @@
 //! Where a scan's logs come from.
 //!
 //! A [`Source`] lists [`Object`]s (a name, a size when known) and opens them for reading. The
-//! scan needs nothing else of it: a folder of files ([`crate::local::LocalFiles`]) today, the
-//! objects under an S3 prefix tomorrow (a `ListObjectsV2` page gives the key and the size, a
-//! `GetObject` body is the reader).
+//! scan needs nothing else of it: a folder of files ([`crate::local::LocalFiles`]), the
+//! objects under an S3 prefix (`iamwatch-s3`: a `ListObjectsV2` page gives the key and the
+//! size, a `GetObject` body is the reader).
 
 use crate::Reporter;
 use std::io::Read;
