@@ -609,3 +609,46 @@ async fn jira_credentials_are_read_again_after_a_401() {
     assert!(!err.to_string().contains("new-token"), "{err}");
     drop(env.moto);
 }
+
+#[tokio::test]
+async fn a_bad_or_missing_secret_fails_without_showing_the_secret() {
+    let env = env().await;
+    let arn = aws_sdk_secretsmanager::Client::new(&env.sdk)
+        .create_secret()
+        .name("iamwatch/jira-bad")
+        .secret_string(r#"{"email": "sec@example.com", "api_token": 97531}"#)
+        .send()
+        .await
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string();
+    let settings = |secret_arn: String| JiraSettings {
+        base_url: env.jira.url(),
+        project: "SEC".into(),
+        secret_arn,
+        issue_type: "Task".into(),
+        close_transition: None,
+        reopen_transition: None,
+    };
+    use iamwatch_core::ports::IssueTracker;
+    let bad = SecretJira::new(SecretsManager::new(&env.sdk), settings(arn), fast_retry());
+    let err = bad.open(&sample_event(A, 85), 1, &[]).await.unwrap_err();
+    assert!(!err.retryable, "{err}");
+    assert!(err.message.contains("api_token"), "{err}");
+    assert!(!err.to_string().contains("97531"), "{err}");
+    let missing = SecretJira::new(
+        SecretsManager::new(&env.sdk),
+        settings("arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf".into()),
+        fast_retry(),
+    );
+    let err = missing
+        .open(&sample_event(A, 85), 1, &[])
+        .await
+        .unwrap_err();
+    assert!(
+        err.operation.starts_with("secretsmanager:GetSecretValue"),
+        "{err}"
+    );
+    assert!(env.jira.server.requests().is_empty());
+}
