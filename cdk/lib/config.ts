@@ -41,6 +41,10 @@ export interface IamwatchConfig {
   readonly jiraBaseUrl: string;
   /** Jira project key (required with Jira). */
   readonly jiraProject: string;
+  /** Jira transition that closes the issue of an archived finding; empty: comment only. */
+  readonly jiraCloseTransition: string;
+  /** Jira transition that reopens a done issue when its finding recurs; empty: a new issue. */
+  readonly jiraReopenTransition: string;
   /** Slack notifications on/off. */
   readonly slackEnabled: boolean;
   /** Absolute path of the policy TOML bundled into the detect function. */
@@ -305,6 +309,8 @@ export function loadConfig(ctx: ContextSource): IamwatchConfig {
     ticketThreshold: ticketThreshold as SeverityLabel,
     jiraBaseUrl,
     jiraProject,
+    jiraCloseTransition: str(ctx, 'jiraCloseTransition', '').trim(),
+    jiraReopenTransition: str(ctx, 'jiraReopenTransition', '').trim(),
     slackEnabled: bool(ctx, 'slackEnabled', false),
     policyFile,
     lambdaAssetDir: path.resolve(CDK_ROOT, str(ctx, 'lambdaAssetDir', '../target/lambda')),

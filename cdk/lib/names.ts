@@ -12,7 +12,10 @@ export const BUS_NAME = 'iamwatch';
 /** The bus of finding events: only the detect function's role may put to it. */
 export const FINDINGS_BUS_NAME = 'iamwatch-findings';
 export const EVENTS_QUEUE_NAME = 'iamwatch-events';
-export const TICKETS_QUEUE_NAME = 'iamwatch-tickets.fifo';
+/** The tickets queue: standard (the ticket ledger makes ticketing idempotent; no group to block). */
+export const TICKETS_QUEUE_NAME = 'iamwatch-tickets';
+/** The ticket ledger (DynamoDB): per finding and episode, the state of each output. */
+export const LEDGER_TABLE_NAME = 'iamwatch-ticket-ledger';
 
 export const DETECT_PACKAGE = 'iamwatch-detect';
 export const TICKET_PACKAGE = 'iamwatch-ticket';

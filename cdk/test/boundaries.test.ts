@@ -206,7 +206,7 @@ describe('least privilege', () => {
 
   test('the ticket function is told the write-back role', () => {
     const [, ticket] = onlyResource(t, 'AWS::Lambda::Function', { FunctionName: 'iamwatch-ticket' });
-    assert.equal(ticket.Properties.Environment.Variables.IAMWATCH_MEMBER_ROLE, 'iamwatch-writeback');
+    assert.equal(ticket.Properties.Environment.Variables.IAMWATCH_MEMBER_ROLE, undefined);
     assert.equal(ticket.Properties.Environment.Variables.IAMWATCH_WRITEBACK_ROLE, 'iamwatch-writeback');
   });
 });

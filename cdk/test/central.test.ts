@@ -27,8 +27,8 @@ const [busId] = onlyResource(t, 'AWS::Events::EventBus', { Name: 'iamwatch' });
 const [findingsBusId] = onlyResource(t, 'AWS::Events::EventBus', { Name: 'iamwatch-findings' });
 const [eventsQueueId, eventsQueue] = onlyResource(t, 'AWS::SQS::Queue', { QueueName: 'iamwatch-events' });
 const [eventsDlqId, eventsDlq] = onlyResource(t, 'AWS::SQS::Queue', { QueueName: 'iamwatch-events-dlq' });
-const [ticketsQueueId, ticketsQueue] = onlyResource(t, 'AWS::SQS::Queue', { QueueName: 'iamwatch-tickets.fifo' });
-const [ticketsDlqId, ticketsDlq] = onlyResource(t, 'AWS::SQS::Queue', { QueueName: 'iamwatch-tickets-dlq.fifo' });
+const [ticketsQueueId, ticketsQueue] = onlyResource(t, 'AWS::SQS::Queue', { QueueName: 'iamwatch-tickets' });
+const [ticketsDlqId, ticketsDlq] = onlyResource(t, 'AWS::SQS::Queue', { QueueName: 'iamwatch-tickets-dlq' });
 const [detectId, detect] = onlyResource(t, 'AWS::Lambda::Function', { FunctionName: 'iamwatch-detect' });
 const [ticketId, ticket] = onlyResource(t, 'AWS::Lambda::Function', { FunctionName: 'iamwatch-ticket' });
 const [detectRoleId] = onlyResource(t, 'AWS::IAM::Role', { RoleName: 'iamwatch-detect' });
@@ -63,8 +63,8 @@ describe('queues', () => {
   for (const [name, id, q] of [
     ['iamwatch-events', eventsQueueId, eventsQueue],
     ['iamwatch-events-dlq', eventsDlqId, eventsDlq],
-    ['iamwatch-tickets.fifo', ticketsQueueId, ticketsQueue],
-    ['iamwatch-tickets-dlq.fifo', ticketsDlqId, ticketsDlq],
+    ['iamwatch-tickets', ticketsQueueId, ticketsQueue],
+    ['iamwatch-tickets-dlq', ticketsDlqId, ticketsDlq],
   ] as const) {
     test(`${name} is encrypted and denies requests without TLS`, () => {
       assert.equal(q.Properties.SqsManagedSseEnabled, true);
@@ -92,10 +92,10 @@ describe('queues', () => {
     assert.equal(eventsDlq.Properties.MessageRetentionPeriod, 14 * 24 * 3600);
   });
 
-  test('iamwatch-tickets.fifo is FIFO with content-based deduplication, a FIFO DLQ and a visibility timeout >= 6x the ticket timeout', () => {
-    assert.equal(ticketsQueue.Properties.FifoQueue, true);
-    assert.equal(ticketsQueue.Properties.ContentBasedDeduplication, true);
-    assert.equal(ticketsDlq.Properties.FifoQueue, true);
+  test('iamwatch-tickets is a standard queue (no message group to block) with its DLQ and a visibility timeout >= 6x the ticket timeout', () => {
+    assert.equal(ticketsQueue.Properties.FifoQueue, undefined);
+    assert.equal(ticketsQueue.Properties.ContentBasedDeduplication, undefined);
+    assert.equal(ticketsDlq.Properties.FifoQueue, undefined);
     assert.deepEqual(ticketsQueue.Properties.RedrivePolicy, { deadLetterTargetArn: getAtt(ticketsDlqId), maxReceiveCount: 5 });
     assert.ok(ticketsQueue.Properties.VisibilityTimeout >= 6 * ticket.Properties.Timeout);
     assert.equal(ticketsDlq.Properties.MessageRetentionPeriod, 14 * 24 * 3600);
@@ -149,11 +149,11 @@ describe('functions', () => {
     assert.ok(eventsQueue.Properties.VisibilityTimeout >= 6 * detect.Properties.Timeout + esm.Properties.MaximumBatchingWindowInSeconds);
   });
 
-  test('ticket is fed by the FIFO queue with ReportBatchItemFailures', () => {
+  test('ticket is fed by the tickets queue with ReportBatchItemFailures', () => {
     const [, esm] = onlyResource(t, 'AWS::Lambda::EventSourceMapping', { FunctionName: { Ref: ticketId } });
     assert.deepEqual(esm.Properties.EventSourceArn, getAtt(ticketsQueueId));
     assert.ok(esm.Properties.BatchSize >= 1 && esm.Properties.BatchSize <= 10);
-    assert.equal(esm.Properties.MaximumBatchingWindowInSeconds, undefined, 'FIFO event sources take no batching window');
+    assert.equal(esm.Properties.MaximumBatchingWindowInSeconds, undefined, 'tickets are not held back to fill a batch');
     assert.deepEqual(esm.Properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
   });
 
@@ -209,18 +209,18 @@ describe('roles of the functions', () => {
 });
 
 describe('urgent findings -> tickets', () => {
-  test('the urgent-findings rule matches active findings of this account with score >= 70 (HIGH) on the findings bus and feeds the FIFO queue', () => {
+  test('the urgent-findings rule matches active and archived findings of this account with score >= 70 (HIGH) on the findings bus and feeds the tickets queue', () => {
     const [, rule] = onlyResource(t, 'AWS::Events::Rule', { Name: 'urgent-findings' });
     assert.deepEqual(rule.Properties.EventBusName, { Ref: findingsBusId });
     assert.deepEqual(rule.Properties.EventPattern, {
       'source': ['iamwatch'],
       'account': ['111122223333'],
       'detail-type': ['IAM Watch Finding'],
-      'detail': { recordState: ['ACTIVE'], score: [{ numeric: ['>=', 70] }] },
+      'detail': { recordState: ['ACTIVE', 'ARCHIVED'], score: [{ numeric: ['>=', 70] }] },
     });
     assert.equal(rule.Properties.Targets.length, 1);
     assert.deepEqual(rule.Properties.Targets[0].Arn, getAtt(ticketsQueueId));
-    assert.ok(rule.Properties.Targets[0].SqsParameters.MessageGroupId);
+    assert.equal(rule.Properties.Targets[0].SqsParameters, undefined, 'no message group: one bad message never blocks others');
   });
 
   // contracts.md: LOW 1, MEDIUM 40, HIGH 70, CRITICAL 90.
@@ -232,7 +232,7 @@ describe('urgent findings -> tickets', () => {
       const other = synth({ 'iamwatch:ticketThreshold': label, 'iamwatch:policyFile': neutralPolicy }).centralTemplate;
       other.hasResourceProperties('AWS::Events::Rule', {
         Name: 'urgent-findings',
-        EventPattern: Match.objectLike({ detail: { recordState: ['ACTIVE'], score: [{ numeric: ['>=', score] }] } }),
+        EventPattern: Match.objectLike({ detail: { recordState: ['ACTIVE', 'ARCHIVED'], score: [{ numeric: ['>=', score] }] } }),
       });
     });
   }
@@ -242,10 +242,13 @@ describe('secrets', () => {
   test('Jira and Slack secrets exist, only their ARNs reach the ticket function, and only it may read them', () => {
     const [jiraId] = onlyResource(t, 'AWS::SecretsManager::Secret', { Name: 'iamwatch/jira' });
     const [slackId] = onlyResource(t, 'AWS::SecretsManager::Secret', { Name: 'iamwatch/slack' });
+    const [ledgerId] = onlyResource(t, 'AWS::DynamoDB::Table', { TableName: 'iamwatch-ticket-ledger' });
     assert.deepEqual(ticket.Properties.Environment.Variables, {
-      IAMWATCH_MEMBER_ROLE: 'iamwatch-writeback',
       IAMWATCH_WRITEBACK_ROLE: 'iamwatch-writeback',
       IAMWATCH_POLICY_FILE: '/var/task/policy.toml',
+      IAMWATCH_SECURITY_ACCOUNT: SECURITY_ACCOUNT,
+      IAMWATCH_LEDGER_TABLE: { Ref: ledgerId },
+      IAMWATCH_TICKETS_DLQ_URL: { Ref: ticketsDlqId },
       IAMWATCH_JIRA_BASE_URL: 'https://example.atlassian.net',
       IAMWATCH_JIRA_PROJECT: 'SEC',
       IAMWATCH_JIRA_SECRET_ARN: { Ref: jiraId },
@@ -264,7 +267,13 @@ describe('secrets', () => {
     other.resourceCountIs('AWS::SecretsManager::Secret', 0);
     other.hasResourceProperties('AWS::Lambda::Function', {
       FunctionName: 'iamwatch-ticket',
-      Environment: { Variables: { IAMWATCH_MEMBER_ROLE: 'iamwatch-writeback', IAMWATCH_WRITEBACK_ROLE: 'iamwatch-writeback', IAMWATCH_POLICY_FILE: '/var/task/policy.toml' } },
+      Environment: { Variables: Match.objectEquals({
+        IAMWATCH_WRITEBACK_ROLE: 'iamwatch-writeback',
+        IAMWATCH_POLICY_FILE: '/var/task/policy.toml',
+        IAMWATCH_SECURITY_ACCOUNT: SECURITY_ACCOUNT,
+        IAMWATCH_LEDGER_TABLE: Match.anyValue(),
+        IAMWATCH_TICKETS_DLQ_URL: Match.anyValue(),
+      }) },
     });
   });
 });

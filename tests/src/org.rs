@@ -5,9 +5,11 @@
 //! - accounts `security` (OU Security: bus, queues, the detect function's credentials),
 //!   `payments-prod` (OU Prod, tagged `env=prod`) and `dev-sandbox` (OU Sandbox);
 //! - in the security account: bus `iamwatch`, queue `iamwatch-events` (rule `iam-events`:
-//!   sources `aws.iam` and `aws.signin` with their detail-types), FIFO queue `iamwatch-tickets.fifo` (rule
-//!   `urgent-findings`: source `iamwatch`, `recordState = ACTIVE`, `score >= 70`), and queue
-//!   `iamwatch-findings` (rule `all-findings`: every finding event);
+//!   sources `aws.iam` and `aws.signin` with their detail-types); bus `iamwatch-findings` (the
+//!   detect function's finding events, as in the CDK app) with the standard queue
+//!   `iamwatch-tickets` (rule `urgent-findings`: source `iamwatch`, `recordState` ACTIVE or
+//!   ARCHIVED, `score >= 70`) and queue `iamwatch-findings` (rule `all-findings`: every
+//!   finding event);
 //! - in every account: the member role `iamwatch-member`; in the management account the
 //!   role `iamwatch-org-reader`.
 //!
@@ -17,15 +19,21 @@
 use crate::moto::{assume, management_credentials, sdk_config};
 use crate::HarnessError;
 use aws_config::SdkConfig;
-use aws_sdk_eventbridge::types::{SqsParameters, Target};
+use aws_sdk_eventbridge::types::Target;
 use aws_sdk_organizations::types::OrganizationFeatureSet;
 use aws_sdk_sqs::types::QueueAttributeName;
 
 pub const MEMBER_ROLE: &str = "iamwatch-member";
 pub const ORG_READER_ROLE: &str = "iamwatch-org-reader";
 pub const BUS: &str = "iamwatch";
+/// The bus of finding events (only the detect function puts there).
+pub const FINDINGS_BUS: &str = "iamwatch-findings";
 pub const EVENTS_QUEUE: &str = "iamwatch-events";
-pub const TICKETS_QUEUE: &str = "iamwatch-tickets.fifo";
+pub const TICKETS_QUEUE: &str = "iamwatch-tickets";
+/// The tickets queue's dead-letter queue, where the ticket function sends poison messages.
+pub const TICKETS_DLQ: &str = "iamwatch-tickets-dlq";
+/// The ticket ledger table (keys `findingId` S, `episode` N), as the CDK app makes it.
+pub const LEDGER_TABLE: &str = "iamwatch-ticket-ledger";
 pub const FINDINGS_QUEUE: &str = "iamwatch-findings";
 /// Score threshold of the ticket rule (`ticket_min_severity = "HIGH"`).
 pub const TICKET_MIN_SCORE: u8 = 70;
@@ -50,6 +58,7 @@ pub struct TestOrg {
     pub events_queue_url: String,
     pub tickets_queue_url: String,
     pub findings_queue_url: String,
+    pub tickets_dlq_url: String,
 }
 
 fn err(context: &str) -> impl Fn(String) -> HarnessError + '_ {
@@ -173,6 +182,7 @@ impl TestOrg {
             .ok_or_else(|| err("accounts")("missing".into()))?;
         let (events_queue_url, tickets_queue_url, findings_queue_url) =
             plumbing(&security.sdk).await?;
+        let tickets_dlq_url = ticketing(&security.sdk).await?;
         Ok(TestOrg {
             endpoint: endpoint.to_string(),
             management,
@@ -182,6 +192,7 @@ impl TestOrg {
             events_queue_url,
             tickets_queue_url,
             findings_queue_url,
+            tickets_dlq_url,
         })
     }
 
@@ -222,6 +233,48 @@ fn trust_policy() -> String {
     .to_string()
 }
 
+/// The ticket function's own resources in the security account: the ledger table and the
+/// tickets DLQ; returns the DLQ's URL.
+pub async fn ticketing(sdk: &SdkConfig) -> Result<String, HarnessError> {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .map_err(|e| err("KeySchemaElement")(e.to_string()))
+    };
+    let attr = |name: &str, kind: ScalarAttributeType| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(kind)
+            .build()
+            .map_err(|e| err("AttributeDefinition")(e.to_string()))
+    };
+    call!(
+        "CreateTable",
+        aws_sdk_dynamodb::Client::new(sdk)
+            .create_table()
+            .table_name(LEDGER_TABLE)
+            .key_schema(key("findingId", KeyType::Hash)?)
+            .key_schema(key("episode", KeyType::Range)?)
+            .attribute_definitions(attr("findingId", ScalarAttributeType::S)?)
+            .attribute_definitions(attr("episode", ScalarAttributeType::N)?)
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+    );
+    let out = call!(
+        "CreateQueue",
+        aws_sdk_sqs::Client::new(sdk)
+            .create_queue()
+            .queue_name(TICKETS_DLQ)
+            .send()
+    );
+    Ok(out.queue_url().unwrap_or_default().to_string())
+}
+
 /// Bus, queues and rules of the security account.
 async fn plumbing(sdk: &SdkConfig) -> Result<(String, String, String), HarnessError> {
     let sqs = aws_sdk_sqs::Client::new(sdk);
@@ -253,6 +306,10 @@ async fn plumbing(sdk: &SdkConfig) -> Result<(String, String, String), HarnessEr
         arns.push(arn);
     }
     call!("CreateEventBus", events.create_event_bus().name(BUS).send());
+    call!(
+        "CreateEventBus",
+        events.create_event_bus().name(FINDINGS_BUS).send()
+    );
     let rules = [
         (
             "iam-events",
@@ -262,47 +319,44 @@ async fn plumbing(sdk: &SdkConfig) -> Result<(String, String, String), HarnessEr
                 "detail-type": ["AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail"]
             }),
             &arns[0],
-            None,
+            BUS,
         ),
         (
             "urgent-findings",
             serde_json::json!({
                 "source": ["iamwatch"],
                 "detail-type": ["IAM Watch Finding"],
-                "detail": {"recordState": ["ACTIVE"], "score": [{"numeric": [">=", TICKET_MIN_SCORE]}]}
+                "detail": {"recordState": ["ACTIVE", "ARCHIVED"], "score": [{"numeric": [">=", TICKET_MIN_SCORE]}]}
             }),
             &arns[1],
-            Some("iamwatch"),
+            FINDINGS_BUS,
         ),
         (
             "all-findings",
             serde_json::json!({"source": ["iamwatch"], "detail-type": ["IAM Watch Finding"]}),
             &arns[2],
-            None,
+            FINDINGS_BUS,
         ),
     ];
-    for (name, pattern, arn, group) in rules {
+    for (name, pattern, arn, bus) in rules {
         call!(
             "PutRule",
             events
                 .put_rule()
                 .name(name)
-                .event_bus_name(BUS)
+                .event_bus_name(bus)
                 .event_pattern(pattern.to_string())
                 .send()
         );
-        let mut target = Target::builder()
+        let target = Target::builder()
             .id(format!("{name}-queue"))
             .arn(arn.as_str());
-        if let Some(g) = group {
-            target = target.sqs_parameters(SqsParameters::builder().message_group_id(g).build());
-        }
         call!(
             "PutTargets",
             events
                 .put_targets()
                 .rule(name)
-                .event_bus_name(BUS)
+                .event_bus_name(bus)
                 .targets(target.build().map_err(|e| err("Target")(e.to_string()))?)
                 .send()
         );

@@ -53,7 +53,7 @@ pub fn detector(
     Detector {
         enricher: AwsEnricher::new(accounts.clone(), org_role_arn, Duration::from_secs(300)),
         sink: SecurityHubSink::new(accounts, ctx.region.clone(), ctx.partition.clone()),
-        publisher: EventBridgePublisher::new(&sdk, crate::org::BUS),
+        publisher: EventBridgePublisher::new(&sdk, crate::org::FINDINGS_BUS),
         policy,
         ctx,
     }

@@ -1,5 +1,7 @@
-import { Duration, Stack, Stage, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Stage, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,6 +13,7 @@ import { functionCodeWithPolicy } from '../lambda-package';
 import {
   FINDING_DETAIL_TYPE,
   FINDING_SOURCE,
+  LEDGER_TABLE_NAME,
   POLICY_FILE_IN_PACKAGE,
   TICKETS_QUEUE_NAME,
   TICKET_FUNCTION_NAME,
@@ -42,9 +45,12 @@ export interface TicketingProps {
 
 /**
  * Trust zone "the security account talks to the outside": the route of urgent findings (finding
- * events of this account's detect function, on the findings bus) to the tickets queue, the ticket
- * function that files Jira issues and Slack messages and writes the ticket key back on the finding
- * through `iamwatch-writeback`, and the secrets it alone may read.
+ * events of this account's detect function, on the findings bus: active ones at or above the
+ * threshold, and their archives) to the standard tickets queue, the ticket function that files
+ * Jira issues and Slack messages, each at most once per episode of a finding as its ledger
+ * (DynamoDB) records, and writes the ticket key back on the finding through `iamwatch-writeback`;
+ * the ledger and the secrets it alone may use. A message that can never succeed is sent to the
+ * tickets DLQ by the function itself, with its reason.
  */
 export class Ticketing extends Group {
   public readonly tickets: QueueWithDlq;
@@ -52,6 +58,8 @@ export class Ticketing extends Group {
   /** Where the rule's target puts what it could not deliver. */
   public readonly ruleDlq: sqs.Queue;
   public readonly fn: RustFunction;
+  /** The ticket ledger: per finding id and episode, the state of each output. */
+  public readonly ledger: dynamodb.Table;
   public readonly jiraSecret?: secretsmanager.Secret;
   public readonly slackSecret?: secretsmanager.Secret;
 
@@ -59,13 +67,12 @@ export class Ticketing extends Group {
     super(scope, id);
     const { config } = props;
 
+    // Standard, not FIFO: one bad message never holds others back, and the ledger makes a
+    // redelivery or a concurrent delivery of a finding harmless.
     this.tickets = new QueueWithDlq(this, 'Tickets', {
       queueName: TICKETS_QUEUE_NAME,
-      fifo: true,
-      contentBasedDeduplication: true,
       visibilityTimeout: visibilityTimeoutFor(TICKET_TIMEOUT),
     });
-    // EventBridge rule DLQs are standard queues, also for a FIFO target.
     this.ruleDlq = ruleTargetDlq(this, 'UrgentFindingsTargetDlq', 'iamwatch-urgent-findings-target-dlq');
     this.rule = new events.Rule(this, 'UrgentFindingsRule', {
       ruleName: 'urgent-findings',
@@ -75,14 +82,14 @@ export class Ticketing extends Group {
         source: [FINDING_SOURCE],
         account: [Stack.of(this).account],
         detailType: [FINDING_DETAIL_TYPE],
+        // Archives too: the ticket function closes (or comments) the issue of an archived finding.
         detail: {
-          recordState: ['ACTIVE'],
+          recordState: ['ACTIVE', 'ARCHIVED'],
           score: [{ numeric: ['>=', TICKET_MIN_SCORE[config.ticketThreshold]] }],
         },
       },
       targets: [
         new targets.SqsQueue(this.tickets.queue, {
-          messageGroupId: 'iamwatch-findings',
           retryAttempts: 185,
           maxEventAge: Duration.hours(24),
           deadLetterQueue: this.ruleDlq,
@@ -99,11 +106,11 @@ export class Ticketing extends Group {
       code: functionCodeWithPolicy(config.lambdaAssetDir, TICKET_PACKAGE, config.policyFile, Stage.of(this)!.outdir),
       timeout: TICKET_TIMEOUT,
       environment: {
-        // The role the function assumes in a finding's account for the write-back: today's
-        // function reads IAMWATCH_MEMBER_ROLE for it; IAMWATCH_WRITEBACK_ROLE names it plainly.
-        IAMWATCH_MEMBER_ROLE: WRITEBACK_ROLE_NAME,
+        // The role the function assumes in a finding's account for the write-back.
         IAMWATCH_WRITEBACK_ROLE: WRITEBACK_ROLE_NAME,
         IAMWATCH_POLICY_FILE: POLICY_FILE_IN_PACKAGE,
+        // Finding events are accepted only from this account (that of the findings bus).
+        IAMWATCH_SECURITY_ACCOUNT: Stack.of(this).account,
       },
       logRetention: config.logRetentionDays as logs.RetentionDays,
     });
@@ -115,6 +122,35 @@ export class Ticketing extends Group {
       }),
     );
     grantAssumeRoleInOrg(this.fn.role, config.orgId, WRITEBACK_ROLE_NAME, 'AssumeWriteBackRoleInOrg');
+
+    // The ledger: on-demand, encrypted, point-in-time recovery, kept when the stack goes.
+    this.ledger = new dynamodb.Table(this, 'Ledger', {
+      tableName: LEDGER_TABLE_NAME,
+      partitionKey: { name: 'findingId', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'episode', type: dynamodb.AttributeType.NUMBER },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Exactly what the function does: the latest episode (Query) and conditional writes (PutItem).
+    this.fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TicketLedger',
+        actions: ['dynamodb:Query', 'dynamodb:PutItem'],
+        resources: [this.ledger.tableArn],
+      }),
+    );
+    this.fn.function.addEnvironment('IAMWATCH_LEDGER_TABLE', this.ledger.tableName);
+    // A message that can never succeed goes to the DLQ at once, sent by the function.
+    this.fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TicketsDeadLetter',
+        actions: ['sqs:SendMessage'],
+        resources: [this.tickets.dlq.queueArn],
+      }),
+    );
+    this.fn.function.addEnvironment('IAMWATCH_TICKETS_DLQ_URL', this.tickets.dlq.queueUrl);
     // Writing the ticket key back on findings filed in this account.
     grantOwnSecurityHub(this.fn.role, { updateFindings: true });
 
@@ -132,6 +168,8 @@ export class Ticketing extends Group {
       this.fn.function.addEnvironment('IAMWATCH_JIRA_BASE_URL', config.jiraBaseUrl);
       this.fn.function.addEnvironment('IAMWATCH_JIRA_PROJECT', config.jiraProject);
       this.fn.function.addEnvironment('IAMWATCH_JIRA_SECRET_ARN', this.jiraSecret.secretArn);
+      if (config.jiraCloseTransition !== '') this.fn.function.addEnvironment('IAMWATCH_JIRA_CLOSE_TRANSITION', config.jiraCloseTransition);
+      if (config.jiraReopenTransition !== '') this.fn.function.addEnvironment('IAMWATCH_JIRA_REOPEN_TRANSITION', config.jiraReopenTransition);
       acknowledgeManualRotation(this.jiraSecret, 'Jira API tokens are issued by a person in Atlassian; no API rotates them.');
     }
     if (config.slackEnabled) {

@@ -21,6 +21,10 @@
 //!   finding was filed in.
 //! - [`secrets`]: [`secrets::SecretsManager`], the core's `SecretStore`: `GetSecretValue`,
 //!   parsed without the value ever reaching an error.
+//! - [`ledger`]: [`ledger::DynamoDbLedger`], the core's `TicketLedger`: the ticket ledger in
+//!   DynamoDB with conditional writes (and `MemoryLedger`, its double, with `test-support`).
+//! - [`deadletter`]: [`deadletter::SqsDeadLetters`], the core's `DeadLetters`: a message that
+//!   can never succeed sent to its dead-letter queue with its reason.
 //! - [`asff`]: the core's ASFF [`iamwatch_core::Finding`] to and from the SDK's
 //!   `AwsSecurityFinding`.
 //! - [`eventbridge`]: [`eventbridge::EventBridgePublisher`], the core's `FindingPublisher`.
@@ -33,9 +37,11 @@ pub mod accounts;
 pub mod asff;
 mod cache;
 pub mod config;
+pub mod deadletter;
 pub mod enrich;
 pub mod error;
 pub mod eventbridge;
+pub mod ledger;
 pub mod org;
 pub mod secrets;
 pub mod securityhub;
@@ -44,8 +50,10 @@ pub mod testing;
 pub mod writeback;
 
 pub use accounts::AccountClients;
+pub use deadletter::SqsDeadLetters;
 pub use enrich::AwsEnricher;
 pub use eventbridge::EventBridgePublisher;
+pub use ledger::DynamoDbLedger;
 pub use secrets::SecretsManager;
 pub use securityhub::SecurityHubSink;
 pub use writeback::SecurityHubWriteBack;

@@ -135,6 +135,122 @@ pub trait Notifier: Send + Sync {
     ) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
+/// An issue in the issue tracker (Jira): its key, its numeric id (what search reconciliation
+/// takes) and its browse URL.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Issue {
+    pub key: String,
+    pub id: String,
+    pub url: String,
+}
+
+impl Issue {
+    /// The issue as the [`Notifier`] and the [`TicketWriteBack`] name it.
+    pub fn ticket(&self, created: bool) -> TicketRef {
+        TicketRef {
+            key: self.key.clone(),
+            url: self.url.clone(),
+            created,
+        }
+    }
+}
+
+/// The issue tracker (Jira) over the lifecycle of a finding: one issue per finding, opened once
+/// per episode, closed (or commented) when the finding is archived, reopened (or commented) when
+/// it recurs.
+pub trait IssueTracker: Send + Sync {
+    /// The issue of `episode` of the finding: the one that carries the episode's label, found by
+    /// a search that reconciles the `known` issue ids (so an issue created moments ago is seen),
+    /// else a new one. Returns the issue and whether it was created. A create whose outcome is
+    /// unknown (timeout, 5xx) is not repeated in the call: it fails retryably, and the next call
+    /// searches first.
+    fn open(
+        &self,
+        event: &FindingEvent,
+        episode: u32,
+        known: &[String],
+    ) -> impl Future<Output = Result<(Issue, bool), PortError>> + Send;
+
+    /// The finding was archived: the issue is transitioned (a configured close transition) or
+    /// commented on.
+    fn close(
+        &self,
+        issue: &Issue,
+        event: &FindingEvent,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// The finding is active again after it was archived: an open issue is commented on; a done
+    /// one is reopened (a configured reopen transition) and commented on. `Ok(false)` when the
+    /// issue is done and cannot be reopened: the caller opens a new issue for the episode
+    /// rather than comment on a closed issue nobody reads.
+    fn recur(
+        &self,
+        issue: &Issue,
+        event: &FindingEvent,
+    ) -> impl Future<Output = Result<bool, PortError>> + Send;
+}
+
+/// One episode of a finding in the ticket ledger: what the ticket function has done about it.
+/// An episode begins when the finding becomes active (first seen, or seen again after it was
+/// archived) and ends when it is archived.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LedgerEntry {
+    pub finding_id: String,
+    /// 1 for the first episode, one more for each recurrence.
+    pub episode: u32,
+    /// The account the finding was filed in, checked when the episode began: the write-back
+    /// goes to this account and finding, whatever a later event says.
+    pub filed_in: String,
+    /// The finding's `ProductArn` as filed.
+    pub product_arn: String,
+    /// `LastObservedAt` of the event that began the episode.
+    pub opened_at: String,
+    /// `UpdatedAt` of the event that archived the finding; `None` while the episode is active.
+    pub archived_at: Option<String>,
+    /// The issue of the previous episode (for a recurrence: reopened or commented on).
+    pub previous_issue: Option<Issue>,
+    /// The episode's issue, once opened (or reopened).
+    pub issue: Option<Issue>,
+    /// Whether the issue was opened by this episode (not found or reopened).
+    pub issue_created: bool,
+    /// The archive was told to the issue (transitioned or commented on).
+    pub issue_closed: bool,
+    /// The Slack message of the episode was posted.
+    pub slack_sent: bool,
+    /// The issue was written back on the finding (or could never be).
+    pub written_back: bool,
+    /// The delivery working on the episode: its token and when its claim lapses (Unix seconds).
+    pub claim: Option<(String, u64)>,
+    /// The stored version this entry was read at; 0 for an entry not stored yet.
+    pub version: u64,
+}
+
+/// The ticket ledger (DynamoDB): per finding and episode, the state of each output, written with
+/// conditions so that concurrent deliveries of one finding never both act.
+pub trait TicketLedger: Send + Sync {
+    /// The latest episode of a finding, read consistently; `None` when there is none.
+    fn latest(
+        &self,
+        finding_id: &str,
+    ) -> impl Future<Output = Result<Option<LedgerEntry>, PortError>> + Send;
+
+    /// Stores `entry` if the stored version of its finding id and episode is still
+    /// `entry.version` (0: none stored); the stored version becomes `entry.version + 1`.
+    /// `Ok(false)` when another writer came first: nothing was written.
+    fn put(&self, entry: &LedgerEntry) -> impl Future<Output = Result<bool, PortError>> + Send;
+}
+
+/// Where a message that can never succeed goes at once, with its reason, instead of being
+/// retried (the dead-letter queue).
+pub trait DeadLetters: Send + Sync {
+    fn dead_letter(
+        &self,
+        message_id: &str,
+        body: &str,
+        reason: &str,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
 /// The wait before try `attempt + 1` (`attempt` counts from 1) of a call an adapter retries:
 /// `base` doubled per earlier try, plus jitter of up to a quarter of it, never more than `max`.
 pub fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {

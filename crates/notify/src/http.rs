@@ -5,6 +5,10 @@
 //! When the attempts run out, or the server asks for a wait longer than
 //! [`RetryPolicy::max_delay`], the call fails with a retryable [`PortError`] so the caller's
 //! message goes back to its queue and is tried again later.
+//!
+//! A call that is not idempotent (creating a Jira issue) is repeated only when the server
+//! certainly did not act on it: a 429, or a connection that was never made. A timeout, a 5xx or
+//! a lost response fails it at once (retryable: the caller looks before trying again).
 
 use iamwatch_core::ports::PortError;
 use reqwest::{RequestBuilder, StatusCode};
@@ -61,8 +65,26 @@ pub(crate) async fn send(
     operation: &str,
     make: impl Fn() -> RequestBuilder,
 ) -> Result<Reply, PortError> {
+    send_with(policy, operation, true, make).await
+}
+
+/// [`send`], for a call that is `idempotent` or not (see the module docs).
+pub(crate) async fn send_with(
+    policy: &RetryPolicy,
+    operation: &str,
+    idempotent: bool,
+    make: impl Fn() -> RequestBuilder,
+) -> Result<Reply, PortError> {
     let attempts = policy.max_attempts.max(1);
     let mut attempt = 1;
+    let unknown_outcome = |failure: Failure, attempt: u32| PortError {
+        operation: operation.to_string(),
+        message: format!(
+            "{} (after {attempt} attempts; not repeated at once: Jira may have acted on it)",
+            failure.message
+        ),
+        retryable: true,
+    };
     loop {
         let failure = match make().timeout(policy.timeout).send().await {
             Ok(resp) => {
@@ -76,6 +98,9 @@ pub(crate) async fn send(
                             message: format!("reading the response: {}", e.without_url()),
                             retry_after: None,
                         };
+                        if !idempotent {
+                            return Err(unknown_outcome(failure, attempt));
+                        }
                         if !wait_or_give_up(policy, operation, attempt, attempts, &failure).await {
                             return Err(failure.into_error(operation, attempt));
                         }
@@ -94,19 +119,30 @@ pub(crate) async fn send(
                         retryable: false,
                     });
                 }
-                Failure {
+                let failure = Failure {
                     message,
                     retry_after,
+                };
+                if !idempotent && status != StatusCode::TOO_MANY_REQUESTS {
+                    return Err(unknown_outcome(failure, attempt));
                 }
+                failure
             }
-            Err(e) => Failure {
-                message: if e.is_timeout() {
-                    format!("timed out after {:?}", policy.timeout)
-                } else {
-                    format!("request failed: {}", error_chain(e.without_url()))
-                },
-                retry_after: None,
-            },
+            Err(e) => {
+                let never_sent = e.is_connect();
+                let failure = Failure {
+                    message: if e.is_timeout() {
+                        format!("timed out after {:?}", policy.timeout)
+                    } else {
+                        format!("request failed: {}", error_chain(e.without_url()))
+                    },
+                    retry_after: None,
+                };
+                if !idempotent && !never_sent {
+                    return Err(unknown_outcome(failure, attempt));
+                }
+                failure
+            }
         };
         if !wait_or_give_up(policy, operation, attempt, attempts, &failure).await {
             return Err(failure.into_error(operation, attempt));

@@ -1,21 +1,38 @@
 //! [`JiraTicketSink`]: tickets in Jira Cloud (REST API v3).
 //!
-//! One issue per finding. The issue carries the label `iamwatch` and the finding's own label
-//! ([`finding_label`]); before creating, the sink searches that label
-//! (`POST /rest/api/3/search/jql`) and, when an issue has it, comments on that issue
-//! (`POST /rest/api/3/issue/{key}/comment`) instead of creating a second one
-//! (`POST /rest/api/3/issue`). Descriptions and comments are Atlassian Document Format.
-//! Authentication is basic auth with the account's email and an API token.
+//! One issue per finding. The issue carries the label `iamwatch` and the label of the finding's
+//! episode ([`episode_label`]: the finding's own label, [`finding_label`], for the first). As an
+//! [`IssueTracker`] (what the ticket function uses, with its ledger):
+//!
+//! - **open**: search the episode's label (`POST /rest/api/3/search/jql`) with
+//!   `reconcileIssues` naming the issue ids the caller knows and those this sink created lately
+//!   (the search index is eventually consistent; reconciliation makes those ids current), and
+//!   adopt the issue found; else create it (`POST /rest/api/3/issue`). A create is retried only
+//!   when Jira certainly did not act on it (429, connection refused); a timeout or a 5xx fails
+//!   retryably, and the next open searches before creating again.
+//! - **close** (the finding was archived): the configured close transition
+//!   (`GET`/`POST /rest/api/3/issue/{key}/transitions`) when set and available, and a comment
+//!   saying why; without one, the comment alone.
+//! - **recur** (active again): the issue's status category (`GET /rest/api/3/issue/{key}`);
+//!   a comment on an open issue; a done issue is reopened with the configured reopen transition
+//!   and commented on, or, without one, left for the caller to open a new issue.
+//!
+//! As a [`TicketSink`], `open` comments on the issue found instead of creating a second one.
+//! Descriptions and comments are Atlassian Document Format. Authentication is basic auth with
+//! the account's email and an API token; a 401 is reported as such ([`crate::is_unauthorized`])
+//! so the caller may fetch rotated credentials.
 
 use crate::content;
 use crate::http::{self, RetryPolicy};
 use crate::secret::JiraCredentials;
 use crate::NotifyError;
+use iamwatch_core::finding::fields;
 use iamwatch_core::finding_event::FindingEvent;
-use iamwatch_core::ports::{PortError, TicketRef, TicketSink};
+use iamwatch_core::ports::{Issue, IssueTracker, PortError, TicketRef, TicketSink};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use std::sync::Mutex;
 
 /// The label every iamwatch issue carries.
 pub const IAMWATCH_LABEL: &str = "iamwatch";
@@ -30,6 +47,20 @@ pub fn finding_label(finding_id: &str) -> String {
     format!("{IAMWATCH_LABEL}-{hex}")
 }
 
+/// The label of one episode of a finding: [`finding_label`] for the first, with `-e<n>` after it
+/// for episode `n` > 1 (used only when the earlier issue is done and cannot be reopened).
+pub fn episode_label(finding_id: &str, episode: u32) -> String {
+    let label = finding_label(finding_id);
+    if episode <= 1 {
+        label
+    } else {
+        format!("{label}-e{episode}")
+    }
+}
+
+/// The issue ids this sink created lately that are kept for `reconcileIssues` (Jira takes 50).
+const RECENT_ISSUES: usize = 50;
+
 /// Where and how issues are opened.
 #[derive(Debug, Clone)]
 pub struct JiraConfig {
@@ -41,6 +72,12 @@ pub struct JiraConfig {
     pub issue_type: String,
     pub credentials: JiraCredentials,
     pub retry: RetryPolicy,
+    /// The transition that closes an issue when its finding is archived (its name or the name
+    /// of its target status, any case); `None`: the issue is commented on only.
+    pub close_transition: Option<String>,
+    /// The transition that reopens a done issue when its finding recurs; `None`: a new issue is
+    /// opened for the new episode instead.
+    pub reopen_transition: Option<String>,
 }
 
 impl JiraConfig {
@@ -54,12 +91,14 @@ impl JiraConfig {
             issue_type: Self::DEFAULT_ISSUE_TYPE.to_string(),
             credentials,
             retry: RetryPolicy::default(),
+            close_transition: None,
+            reopen_transition: None,
         }
     }
 }
 
 /// Opens Jira issues for findings; see the module docs.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct JiraTicketSink {
     client: reqwest::Client,
     base_url: String,
@@ -67,6 +106,10 @@ pub struct JiraTicketSink {
     issue_type: String,
     credentials: JiraCredentials,
     retry: RetryPolicy,
+    close_transition: Option<String>,
+    reopen_transition: Option<String>,
+    /// Ids of the issues created lately by this sink, newest last.
+    recent: Mutex<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +121,49 @@ struct SearchResponse {
 #[derive(Deserialize)]
 struct IssueKey {
     key: String,
+    #[serde(default)]
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct Transitions {
+    #[serde(default)]
+    transitions: Vec<Transition>,
+}
+
+#[derive(Deserialize)]
+struct Transition {
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    to: Option<Status>,
+}
+
+#[derive(Deserialize)]
+struct Status {
+    #[serde(default)]
+    name: String,
+    #[serde(default, rename = "statusCategory")]
+    category: Option<StatusCategory>,
+}
+
+#[derive(Deserialize)]
+struct StatusCategory {
+    #[serde(default)]
+    key: String,
+}
+
+fn unexpected(operation: &str, e: serde_json::Error) -> PortError {
+    PortError {
+        operation: operation.to_string(),
+        message: format!("unexpected response: {e}"),
+        retryable: false,
+    }
+}
+
+fn optional(name: Option<String>) -> Option<String> {
+    name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty())
 }
 
 impl JiraTicketSink {
@@ -118,6 +204,9 @@ impl JiraTicketSink {
             issue_type,
             credentials: config.credentials,
             retry: config.retry,
+            close_transition: optional(config.close_transition),
+            reopen_transition: optional(config.reopen_transition),
+            recent: Mutex::new(Vec::new()),
         })
     }
 
@@ -127,15 +216,37 @@ impl JiraTicketSink {
     }
 
     async fn post(&self, operation: &str, path: &str, body: &Value) -> Result<Value, PortError> {
+        self.request(operation, reqwest::Method::POST, path, Some(body), true)
+            .await
+    }
+
+    async fn get(&self, operation: &str, path: &str) -> Result<Value, PortError> {
+        self.request(operation, reqwest::Method::GET, path, None, true)
+            .await
+    }
+
+    /// One call; `idempotent = false` retries only what Jira certainly did not act on.
+    async fn request(
+        &self,
+        operation: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotent: bool,
+    ) -> Result<Value, PortError> {
         let url = format!("{}{path}", self.base_url);
-        let reply = http::send(&self.retry, operation, || {
-            self.client
-                .post(&url)
+        let make = || {
+            let req = self
+                .client
+                .request(method.clone(), &url)
                 .basic_auth(&self.credentials.email, Some(&self.credentials.api_token))
-                .header(reqwest::header::ACCEPT, "application/json")
-                .json(body)
-        })
-        .await?;
+                .header(reqwest::header::ACCEPT, "application/json");
+            match body {
+                Some(b) => req.json(b),
+                None => req,
+            }
+        };
+        let reply = http::send_with(&self.retry, operation, idempotent, make).await?;
         if reply.body.is_empty() {
             return Ok(Value::Null);
         }
@@ -146,26 +257,39 @@ impl JiraTicketSink {
         })
     }
 
-    /// The key of the issue that has `label`, if any.
-    async fn find(&self, label: &str) -> Result<Option<String>, PortError> {
+    fn issue(&self, found: IssueKey) -> Issue {
+        Issue {
+            url: self.issue_url(&found.key),
+            key: found.key,
+            id: found.id,
+        }
+    }
+
+    /// The issue that has `label`, if any. `reconcile`: issue ids whose latest state the search
+    /// must reflect (Jira's `reconcileIssues`, at most 50; ids that are not numbers are left out).
+    async fn find(&self, label: &str, reconcile: &[String]) -> Result<Option<Issue>, PortError> {
         let operation = "jira:search/jql";
-        let body = json!({
+        let mut body = json!({
             "jql": format!("labels = \"{label}\""),
             "fields": ["key"],
             "maxResults": 1,
         });
+        let mut ids: Vec<u64> = reconcile.iter().filter_map(|i| i.parse().ok()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.truncate(RECENT_ISSUES);
+        if !ids.is_empty() {
+            body["reconcileIssues"] = json!(ids);
+        }
         let value = self
             .post(operation, "/rest/api/3/search/jql", &body)
             .await?;
-        let found: SearchResponse = serde_json::from_value(value).map_err(|e| PortError {
-            operation: operation.to_string(),
-            message: format!("unexpected response: {e}"),
-            retryable: false,
-        })?;
-        Ok(found.issues.into_iter().next().map(|i| i.key))
+        let found: SearchResponse =
+            serde_json::from_value(value).map_err(|e| unexpected(operation, e))?;
+        Ok(found.issues.into_iter().next().map(|i| self.issue(i)))
     }
 
-    async fn create(&self, event: &FindingEvent, label: &str) -> Result<String, PortError> {
+    async fn create(&self, event: &FindingEvent, label: &str) -> Result<Issue, PortError> {
         let operation = "jira:create issue";
         let body = json!({
             "fields": {
@@ -176,47 +300,143 @@ impl JiraTicketSink {
                 "labels": [IAMWATCH_LABEL, label],
             }
         });
-        let value = self.post(operation, "/rest/api/3/issue", &body).await?;
-        let created: IssueKey = serde_json::from_value(value).map_err(|e| PortError {
-            operation: operation.to_string(),
-            message: format!("unexpected response: {e}"),
-            retryable: false,
-        })?;
-        Ok(created.key)
+        let value = self
+            .request(
+                operation,
+                reqwest::Method::POST,
+                "/rest/api/3/issue",
+                Some(&body),
+                false,
+            )
+            .await?;
+        let created: IssueKey =
+            serde_json::from_value(value).map_err(|e| unexpected(operation, e))?;
+        let issue = self.issue(created);
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        recent.push(issue.id.clone());
+        if recent.len() > RECENT_ISSUES {
+            recent.remove(0);
+        }
+        Ok(issue)
     }
 
-    async fn comment(&self, key: &str, event: &FindingEvent) -> Result<(), PortError> {
+    /// The issue's status category key (`new`, `indeterminate`, `done`).
+    async fn status_category(&self, key: &str) -> Result<String, PortError> {
+        let operation = format!("jira:get issue {key}");
+        let value = self
+            .get(
+                &operation,
+                &format!("/rest/api/3/issue/{key}?fields=status"),
+            )
+            .await?;
+        let status: Status = serde_json::from_value(value["fields"]["status"].clone())
+            .map_err(|e| unexpected(&operation, e))?;
+        Ok(status.category.map(|c| c.key).unwrap_or_default())
+    }
+
+    /// Applies the transition called `name` (or leading to a status called `name`) when the
+    /// issue offers it; false when it does not.
+    async fn transition(&self, key: &str, name: &str) -> Result<bool, PortError> {
+        let operation = format!("jira:transitions of {key}");
+        let path = format!("/rest/api/3/issue/{key}/transitions");
+        let value = self.get(&operation, &path).await?;
+        let offered: Transitions =
+            serde_json::from_value(value).map_err(|e| unexpected(&operation, e))?;
+        let wanted = |t: &&Transition| {
+            t.name.eq_ignore_ascii_case(name)
+                || t.to
+                    .as_ref()
+                    .is_some_and(|s| s.name.eq_ignore_ascii_case(name))
+        };
+        let Some(t) = offered.transitions.iter().find(wanted) else {
+            return Ok(false);
+        };
+        let operation = format!("jira:transition {key} ({name})");
+        self.post(&operation, &path, &json!({"transition": {"id": t.id}}))
+            .await?;
+        Ok(true)
+    }
+
+    async fn comment_doc(&self, key: &str, body: Value) -> Result<(), PortError> {
         let operation = format!("jira:comment on {key}");
-        let body = json!({ "body": comment(event) });
         self.post(
             &operation,
             &format!("/rest/api/3/issue/{key}/comment"),
-            &body,
+            &json!({ "body": body }),
         )
         .await?;
         Ok(())
+    }
+
+    async fn comment(&self, key: &str, event: &FindingEvent) -> Result<(), PortError> {
+        self.comment_doc(key, comment(event)).await
+    }
+
+    fn known_ids(&self, known: &[String]) -> Vec<String> {
+        let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        known.iter().chain(recent.iter()).cloned().collect()
+    }
+}
+
+impl IssueTracker for JiraTicketSink {
+    async fn open(
+        &self,
+        event: &FindingEvent,
+        episode: u32,
+        known: &[String],
+    ) -> Result<(Issue, bool), PortError> {
+        let label = episode_label(&event.finding_id, episode);
+        if let Some(issue) = self.find(&label, &self.known_ids(known)).await? {
+            tracing::info!(finding_id = %event.finding_id, ticket = %issue.key, "found the episode's Jira issue");
+            return Ok((issue, false));
+        }
+        let issue = self.create(event, &label).await?;
+        tracing::info!(finding_id = %event.finding_id, ticket = %issue.key, "opened a Jira issue");
+        Ok((issue, true))
+    }
+
+    async fn close(&self, issue: &Issue, event: &FindingEvent) -> Result<(), PortError> {
+        let transitioned = match &self.close_transition {
+            Some(name) => {
+                let done = self.transition(&issue.key, name).await?;
+                if !done {
+                    tracing::warn!(ticket = %issue.key, transition = %name, "the issue does not offer the close transition; commenting only");
+                }
+                done
+            }
+            None => false,
+        };
+        self.comment_doc(&issue.key, archived_comment(event, transitioned))
+            .await
+    }
+
+    async fn recur(&self, issue: &Issue, event: &FindingEvent) -> Result<bool, PortError> {
+        if self.status_category(&issue.key).await? == "done" {
+            let Some(name) = &self.reopen_transition else {
+                return Ok(false);
+            };
+            if !self.transition(&issue.key, name).await? {
+                tracing::warn!(ticket = %issue.key, transition = %name, "the done issue does not offer the reopen transition");
+                return Ok(false);
+            }
+        }
+        self.comment_doc(&issue.key, recurred_comment(event))
+            .await?;
+        Ok(true)
     }
 }
 
 impl TicketSink for JiraTicketSink {
     async fn open(&self, event: &FindingEvent) -> Result<TicketRef, PortError> {
         let label = finding_label(&event.finding_id);
-        if let Some(key) = self.find(&label).await? {
-            self.comment(&key, event).await?;
-            tracing::info!(finding_id = %event.finding_id, ticket = %key, "commented on the existing Jira issue");
-            return Ok(TicketRef {
-                url: self.issue_url(&key),
-                key,
-                created: false,
-            });
+        if let Some(issue) = self.find(&label, &self.known_ids(&[])).await? {
+            self.comment(&issue.key, event).await?;
+            tracing::info!(finding_id = %event.finding_id, ticket = %issue.key, "commented on the existing Jira issue");
+            return Ok(issue.ticket(false));
         }
-        let key = self.create(event, &label).await?;
-        tracing::info!(finding_id = %event.finding_id, ticket = %key, "opened a Jira issue");
-        Ok(TicketRef {
-            url: self.issue_url(&key),
-            key,
-            created: true,
-        })
+        let issue = self.create(event, &label).await?;
+        tracing::info!(finding_id = %event.finding_id, ticket = %issue.key, "opened a Jira issue");
+        Ok(issue.ticket(true))
     }
 }
 
@@ -386,6 +606,36 @@ pub(crate) fn comment(event: &FindingEvent) -> Value {
     doc(vec![
         paragraph(vec![text(&format!(
             "iamwatch saw this finding again (last observed {}).",
+            event.finding.last_observed_at
+        ))]),
+        paragraph(vec![text(&event.finding.description)]),
+        facts(event),
+        runbook(event),
+    ])
+}
+
+/// The comment (ADF) on the issue of a finding that was archived.
+pub(crate) fn archived_comment(event: &FindingEvent, transitioned: bool) -> Value {
+    let mut why = format!(
+        "iamwatch archived this finding at {}",
+        event.finding.updated_at
+    );
+    if let Some(by) = event.finding.field(fields::RESOLVED_BY) {
+        why.push_str(&format!(" (resolved by {by})"));
+    }
+    why.push_str(if transitioned {
+        "; the issue was closed."
+    } else {
+        ". Close the issue when the triage is done."
+    });
+    doc(vec![paragraph(vec![text(&content::one_line(&why))])])
+}
+
+/// The comment (ADF) on the issue of a finding active again after it was archived.
+pub(crate) fn recurred_comment(event: &FindingEvent) -> Value {
+    doc(vec![
+        paragraph(vec![text(&format!(
+            "iamwatch saw this finding again after it was archived (last observed {}).",
             event.finding.last_observed_at
         ))]),
         paragraph(vec![text(&event.finding.description)]),

@@ -7,8 +7,10 @@
 //!
 //! # Layout
 //!
-//! - [`jira`]: [`JiraTicketSink`], a [`TicketSink`] over Jira Cloud REST v3 (create, dedupe by
-//!   label through `search/jql`, comment), descriptions in Atlassian Document Format.
+//! - [`jira`]: [`JiraTicketSink`], an `IssueTracker` (and a [`TicketSink`]) over Jira Cloud REST
+//!   v3: open an episode's issue (search with reconciliation, then create), close or comment it
+//!   when the finding is archived, reopen or comment it when it recurs; descriptions and
+//!   comments in Atlassian Document Format.
 //! - [`slack`]: [`SlackNotifier`], a [`Notifier`] posting Block Kit to an incoming webhook.
 //! - [`secret`]: the credential types, whose `Debug` redacts the secrets.
 //! - [`http`]: one request with a timeout and retries ([`RetryPolicy`]).
@@ -23,6 +25,8 @@
 //! [`TicketSink`]: iamwatch_core::ports::TicketSink
 //! [`Notifier`]: iamwatch_core::ports::Notifier
 
+use iamwatch_core::ports::PortError;
+
 mod content;
 #[cfg(test)]
 mod essentials_parse;
@@ -34,9 +38,21 @@ pub mod slack;
 pub mod testing;
 
 pub use http::RetryPolicy;
-pub use jira::{finding_label, JiraConfig, JiraTicketSink};
+pub use jira::{episode_label, finding_label, JiraConfig, JiraTicketSink};
 pub use secret::{JiraCredentials, SlackWebhook};
 pub use slack::SlackNotifier;
+
+/// Whether a notifier's error is an HTTP 401: the credentials were refused (rotated, revoked).
+pub fn is_unauthorized(e: &PortError) -> bool {
+    e.message.starts_with("HTTP 401")
+}
+
+/// Whether a failed call can never succeed as it is: a client error (4xx other than 401 and
+/// 429, e.g. a Jira field the project no longer has, a Slack channel archived or gone), as the
+/// error's `retryable` says.
+pub fn is_permanent(e: &PortError) -> bool {
+    !e.retryable && !is_unauthorized(e)
+}
 
 /// A notifier that cannot be built.
 #[derive(Debug, thiserror::Error)]

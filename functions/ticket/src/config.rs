@@ -15,7 +15,17 @@ pub struct JiraSettings {
     pub secret_arn: String,
     /// `IAMWATCH_JIRA_ISSUE_TYPE`: issue type name (default `Task`).
     pub issue_type: String,
+    /// `IAMWATCH_JIRA_CLOSE_TRANSITION`: the transition (or target status) that closes the
+    /// issue of an archived finding; unset: the issue is commented on only.
+    pub close_transition: Option<String>,
+    /// `IAMWATCH_JIRA_REOPEN_TRANSITION`: the transition that reopens a done issue when its
+    /// finding recurs; unset: a new issue is opened for the recurrence.
+    pub reopen_transition: Option<String>,
 }
+
+/// The role the write-back assumes in a finding's account when `IAMWATCH_WRITEBACK_ROLE` is
+/// unset.
+pub const DEFAULT_WRITEBACK_ROLE: &str = "iamwatch-writeback";
 
 /// The ticket function's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,8 +34,17 @@ pub struct TicketConfig {
     pub jira: Option<JiraSettings>,
     /// `IAMWATCH_SLACK_SECRET_ARN`: secret `{"webhook_url": ...}`; no Slack when unset.
     pub slack_secret_arn: Option<String>,
-    /// `IAMWATCH_MEMBER_ROLE`: role name assumed in the finding's account for the write-back.
-    pub member_role: String,
+    /// `IAMWATCH_WRITEBACK_ROLE`: role name assumed in the finding's account for the write-back
+    /// (`BatchUpdateFindings` only); [`DEFAULT_WRITEBACK_ROLE`] when unset.
+    pub writeback_role: String,
+    /// `IAMWATCH_LEDGER_TABLE`: the DynamoDB table of the ticket ledger (required).
+    pub ledger_table: String,
+    /// `IAMWATCH_TICKETS_DLQ_URL`: the tickets queue's dead-letter queue, where a message that
+    /// can never succeed goes at once; unset: such messages fail until their retries run out.
+    pub dead_letter_queue_url: Option<String>,
+    /// `IAMWATCH_SECURITY_ACCOUNT`: the account whose findings bus carries the finding events;
+    /// unset: the function's own account (STS `GetCallerIdentity` at start-up).
+    pub security_account: Option<String>,
     /// `IAMWATCH_POLICY_FILE`: the policy whose `ticket_min_severity` is the threshold (the
     /// same file as the detect function's); the default policy (HIGH) when unset.
     pub policy_file: Option<PathBuf>,
@@ -50,9 +69,16 @@ impl TicketConfig {
                 project: env.required("IAMWATCH_JIRA_PROJECT")?,
                 secret_arn: env.required("IAMWATCH_JIRA_SECRET_ARN")?,
                 issue_type: env.or("IAMWATCH_JIRA_ISSUE_TYPE", JiraConfig::DEFAULT_ISSUE_TYPE),
+                close_transition: env.get("IAMWATCH_JIRA_CLOSE_TRANSITION"),
+                reopen_transition: env.get("IAMWATCH_JIRA_REOPEN_TRANSITION"),
             }),
             None => {
-                for name in ["IAMWATCH_JIRA_PROJECT", "IAMWATCH_JIRA_SECRET_ARN"] {
+                for name in [
+                    "IAMWATCH_JIRA_PROJECT",
+                    "IAMWATCH_JIRA_SECRET_ARN",
+                    "IAMWATCH_JIRA_CLOSE_TRANSITION",
+                    "IAMWATCH_JIRA_REOPEN_TRANSITION",
+                ] {
                     if env.get(name).is_some() {
                         return Err(ConfigError::Invalid {
                             name,
@@ -63,10 +89,35 @@ impl TicketConfig {
                 None
             }
         };
+        let writeback_role = env.or("IAMWATCH_WRITEBACK_ROLE", DEFAULT_WRITEBACK_ROLE);
+        if writeback_role.contains([':', '/']) || writeback_role.contains(char::is_whitespace) {
+            return Err(ConfigError::Invalid {
+                name: "IAMWATCH_WRITEBACK_ROLE",
+                problem: format!(
+                    "{writeback_role:?} is not a role name (give the name, not an ARN or path)"
+                ),
+            });
+        }
+        let security_account = env.get("IAMWATCH_SECURITY_ACCOUNT");
+        if let Some(a) = &security_account {
+            if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(ConfigError::Invalid {
+                    name: "IAMWATCH_SECURITY_ACCOUNT",
+                    problem: format!("{a:?} is not a 12-digit account id"),
+                });
+            }
+        }
+        let dead_letter_queue_url = match env.get("IAMWATCH_TICKETS_DLQ_URL") {
+            Some(url) => Some(env.url("IAMWATCH_TICKETS_DLQ_URL", url)?),
+            None => None,
+        };
         Ok(TicketConfig {
             jira,
             slack_secret_arn: env.get("IAMWATCH_SLACK_SECRET_ARN"),
-            member_role: env.member_role()?,
+            writeback_role,
+            ledger_table: env.required("IAMWATCH_LEDGER_TABLE")?,
+            dead_letter_queue_url,
+            security_account,
             policy_file: env.policy_file(),
         })
     }
@@ -85,10 +136,12 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(vars: &[(&str, &str)]) -> Result<TicketConfig, ConfigError> {
-        let map: HashMap<String, String> = vars
+        let mut map: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        map.entry("IAMWATCH_LEDGER_TABLE".to_string())
+            .or_insert_with(|| "iamwatch-ticket-ledger".to_string());
         TicketConfig::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -97,8 +150,44 @@ mod tests {
         let c = cfg(&[]).unwrap();
         assert_eq!(c.jira, None);
         assert_eq!(c.slack_secret_arn, None);
-        assert_eq!(c.member_role, "iamwatch-member");
+        assert_eq!(c.writeback_role, "iamwatch-writeback");
+        assert_eq!(c.ledger_table, "iamwatch-ticket-ledger");
+        assert_eq!(c.dead_letter_queue_url, None);
+        assert_eq!(c.security_account, None);
         assert_eq!(c.min_score().unwrap(), 70);
+    }
+
+    #[test]
+    fn the_write_back_role_ledger_dlq_and_account_are_read_and_checked() {
+        let c = cfg(&[
+            ("IAMWATCH_WRITEBACK_ROLE", "custom-writeback"),
+            ("IAMWATCH_MEMBER_ROLE", "iamwatch-member"),
+            ("IAMWATCH_LEDGER_TABLE", "ledger"),
+            (
+                "IAMWATCH_TICKETS_DLQ_URL",
+                "https://sqs.us-east-1.amazonaws.com/1/iamwatch-tickets-dlq",
+            ),
+            ("IAMWATCH_SECURITY_ACCOUNT", "222233334444"),
+        ])
+        .unwrap();
+        assert_eq!(c.writeback_role, "custom-writeback");
+        assert_eq!(c.ledger_table, "ledger");
+        assert!(c.dead_letter_queue_url.unwrap().ends_with("-dlq"));
+        assert_eq!(c.security_account.as_deref(), Some("222233334444"));
+        let err = cfg(&[("IAMWATCH_WRITEBACK_ROLE", "arn:aws:iam::1:role/x")]).unwrap_err();
+        assert!(err.to_string().contains("IAMWATCH_WRITEBACK_ROLE"), "{err}");
+        let err = cfg(&[("IAMWATCH_SECURITY_ACCOUNT", "../../etc")]).unwrap_err();
+        assert!(
+            err.to_string().contains("IAMWATCH_SECURITY_ACCOUNT"),
+            "{err}"
+        );
+        let err = cfg(&[("IAMWATCH_TICKETS_DLQ_URL", "iamwatch-tickets-dlq")]).unwrap_err();
+        assert!(
+            err.to_string().contains("IAMWATCH_TICKETS_DLQ_URL"),
+            "{err}"
+        );
+        let err = TicketConfig::from_lookup(|_| None).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("IAMWATCH_LEDGER_TABLE"));
     }
 
     #[test]
@@ -137,8 +226,11 @@ mod tests {
         assert!(err.to_string().contains("IAMWATCH_JIRA_PROJECT"), "{err}");
         let err = cfg(&[("IAMWATCH_JIRA_BASE_URL", "example.atlassian.net")]).unwrap_err();
         assert!(err.to_string().contains("IAMWATCH_JIRA_BASE_URL"), "{err}");
-        let err = cfg(&[("IAMWATCH_MEMBER_ROLE", "arn:aws:iam::1:role/x")]).unwrap_err();
-        assert!(err.to_string().contains("IAMWATCH_MEMBER_ROLE"), "{err}");
+        let err = cfg(&[("IAMWATCH_JIRA_CLOSE_TRANSITION", "Done")]).unwrap_err();
+        assert!(
+            err.to_string().contains("IAMWATCH_JIRA_CLOSE_TRANSITION"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The compiled ticket binary run as Lambda runs it: under a Lambda Runtime API served by the
 //! test, with its configuration from the environment, its secrets in moto's Secrets Manager,
-//! the member role assumed through moto's STS, Security Hub on an HTTP test server, and Jira
-//! and Slack fakes.
+//! its ledger in moto's DynamoDB, its DLQ in moto's SQS, the write-back role assumed through
+//! moto's STS, Security Hub on an HTTP test server, and Jira and Slack fakes.
 
 mod common;
 
@@ -57,11 +57,17 @@ async fn the_bootstrap_tickets_a_batch_under_the_runtime_api() {
         arns.push(out.arn().unwrap().to_string());
     }
 
+    let dlq_url = iamwatch_e2e::org::ticketing(&sdk).await.unwrap();
+
     let api = RuntimeApi::start().await.unwrap();
     let mut batch = aws_lambda_events::event::sqs::SqsEvent::default();
     batch.records = vec![
-        message("good", A, &envelope(&sample_event(A, 85))),
-        message("bad", "other-group", "{\"source\": \"iamwatch\""),
+        message("good", &envelope(&sample_event(A, 85))),
+        message("bad", "{\"source\": \"iamwatch\""),
+        message(
+            "forged",
+            &common::envelope_from(&sample_event(A, 85), "111122223333"),
+        ),
     ];
     let payload = serde_json::to_string(&batch).unwrap();
 
@@ -75,6 +81,8 @@ async fn the_bootstrap_tickets_a_batch_under_the_runtime_api() {
         .env("IAMWATCH_JIRA_PROJECT", "SEC")
         .env("IAMWATCH_JIRA_SECRET_ARN", &arns[0])
         .env("IAMWATCH_SLACK_SECRET_ARN", &arns[1])
+        .env("IAMWATCH_LEDGER_TABLE", iamwatch_e2e::org::LEDGER_TABLE)
+        .env("IAMWATCH_TICKETS_DLQ_URL", &dlq_url)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
@@ -93,11 +101,41 @@ async fn the_bootstrap_tickets_a_batch_under_the_runtime_api() {
     };
     assert_eq!(request_id, "req-0");
     let resp: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(
-        resp["batchItemFailures"],
-        json!([{"itemIdentifier": "bad"}]),
-        "{logs}"
+    assert_eq!(resp["batchItemFailures"], json!([]), "{logs}");
+    // The malformed and the forged message went to the DLQ with their reasons.
+    let dead = aws_sdk_sqs::Client::new(&sdk)
+        .receive_message()
+        .queue_url(&dlq_url)
+        .max_number_of_messages(10)
+        .message_attribute_names("All")
+        .send()
+        .await
+        .unwrap();
+    let mut reasons: Vec<String> = dead
+        .messages()
+        .iter()
+        .map(|m| {
+            m.message_attributes().unwrap()["iamwatch-reason"]
+                .string_value()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    reasons.sort();
+    assert_eq!(reasons.len(), 2, "{logs}");
+    assert!(reasons[0].starts_with("malformed message"), "{reasons:?}");
+    assert!(
+        reasons[1].contains("is not the security account"),
+        "{reasons:?}"
     );
+    // The ledger in DynamoDB holds the finding's episode.
+    let items = aws_sdk_dynamodb::Client::new(&sdk)
+        .scan()
+        .table_name(iamwatch_e2e::org::LEDGER_TABLE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(items.count(), 1, "{logs}");
 
     let issues = jira.issues();
     assert_eq!(issues.len(), 1, "{logs}");
@@ -116,9 +154,10 @@ async fn the_bootstrap_tickets_a_batch_under_the_runtime_api() {
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     assert!(
-        lines
-            .iter()
-            .any(|l| l["span"]["message_id"] == "bad" && l["level"] == "ERROR"),
+        lines.iter().any(|l| l["span"]["message_id"] == "bad"
+            && l["level"] == "ERROR"
+            && l["fields"]["message"]
+                == "message can never succeed; sent to the DLQ with its reason"),
         "{logs}"
     );
     assert!(
@@ -135,7 +174,8 @@ async fn the_bootstrap_tickets_a_batch_under_the_runtime_api() {
 fn the_bootstrap_with_half_a_jira_configuration_exits_naming_the_variable() {
     let mut cmd = Command::new(BIN);
     lambda_env(&mut cmd, "127.0.0.1:9");
-    cmd.env("IAMWATCH_JIRA_BASE_URL", "https://example.atlassian.net");
+    cmd.env("IAMWATCH_JIRA_BASE_URL", "https://example.atlassian.net")
+        .env("IAMWATCH_LEDGER_TABLE", "iamwatch-ticket-ledger");
     let out = cmd.output().unwrap();
     assert!(!out.status.success());
     let all = format!(

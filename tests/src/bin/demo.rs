@@ -8,13 +8,14 @@
 //!    to the central bus (`PutEvents` -> rule `iam-events` -> queue `iamwatch-events`);
 //! 3. runs the detect handler on what the queue delivers, and prints the Security Hub
 //!    findings of each account;
-//! 4. runs the ticket handler on what reached the ticket queue (findings >= HIGH), against
-//!    local stand-ins for Jira and Slack, and prints the tickets and messages.
+//! 4. runs the ticket handler on what reached the tickets queue from the findings bus
+//!    `iamwatch-findings` (findings >= HIGH), with its ledger in moto's DynamoDB, against local
+//!    stand-ins for Jira and Slack, and prints the tickets and messages.
 //!
 //! `-v` shows the handlers' JSON logs on stderr.
 
 use anyhow::{anyhow, Context};
-use iamwatch_aws::SecurityHubWriteBack;
+use iamwatch_aws::{DynamoDbLedger, SecurityHubWriteBack, SqsDeadLetters};
 use iamwatch_core::finding::{fields, Finding};
 use iamwatch_core::rules;
 use iamwatch_core::Policy;
@@ -23,7 +24,7 @@ use iamwatch_e2e::pipeline::Pipeline;
 use iamwatch_e2e::{events, sqs};
 use iamwatch_notify::testing::{FakeJira, FakeSlack};
 use iamwatch_notify::{JiraConfig, JiraCredentials, JiraTicketSink, SlackNotifier, SlackWebhook};
-use iamwatch_ticket::{lambda_retry_policy, Ticketer, DEFAULT_MESSAGE_BUDGET};
+use iamwatch_ticket::{lambda_retry_policy, Ticketer, DEFAULT_CLAIM_LEASE, DEFAULT_MESSAGE_BUDGET};
 use serde_json::Value;
 
 fn main() -> anyhow::Result<()> {
@@ -140,7 +141,9 @@ async fn demo() -> anyhow::Result<()> {
         }
     }
 
-    println!("\n== running the ticket handler on the ticket queue (findings >= score {min_score})");
+    println!(
+        "\n== running the ticket handler on the tickets queue (findings >= score {min_score})"
+    );
     let jira = FakeJira::start().await?;
     let slack = FakeSlack::start().await?;
     let ticketer = Ticketer {
@@ -160,14 +163,37 @@ async fn demo() -> anyhow::Result<()> {
         )?),
         write_back: SecurityHubWriteBack::new(iamwatch_aws::AccountClients::new(
             p.org.security.sdk.clone(),
-            iamwatch_e2e::org::MEMBER_ROLE,
+            "iamwatch-writeback",
         )),
+        ledger: DynamoDbLedger::new(&p.org.security.sdk, iamwatch_e2e::org::LEDGER_TABLE),
+        dead_letters: Some(SqsDeadLetters::new(
+            &p.org.security.sdk,
+            p.org.tickets_dlq_url.clone(),
+        )),
+        security_account: p.org.security.id.clone(),
         min_score,
         message_budget: DEFAULT_MESSAGE_BUDGET,
+        claim_lease: DEFAULT_CLAIM_LEASE,
     };
-    let messages = sqs::receive(&p.org.security.sdk, &p.org.tickets_queue_url, 100).await?;
+    let mut messages = sqs::receive(&p.org.security.sdk, &p.org.tickets_queue_url, 100).await?;
+    // moto's EventBridge leaves `account` out of the envelopes it delivers; AWS always sets it
+    // to the account of the bus the event was put on (here the security account's findings bus),
+    // and the ticket function refuses an envelope without it. Set it as AWS would.
+    for m in &mut messages {
+        if let Some(body) = m.body() {
+            let mut v: Value = serde_json::from_str(body)?;
+            if v.get("account").is_none() {
+                v["account"] = Value::from(p.org.security.id.clone());
+                *m = aws_sdk_sqs::types::Message::builder()
+                    .set_message_id(m.message_id().map(str::to_string))
+                    .set_receipt_handle(m.receipt_handle().map(str::to_string))
+                    .body(v.to_string())
+                    .build();
+            }
+        }
+    }
     for chunk in messages.chunks(10) {
-        let event = sqs::sqs_event(chunk, "arn:aws:sqs:us-east-1:0:iamwatch-tickets.fifo");
+        let event = sqs::sqs_event(chunk, "arn:aws:sqs:us-east-1:0:iamwatch-tickets");
         let resp = iamwatch_ticket::handler(&ticketer, sqs::lambda_event(event))
             .await
             .map_err(|e| anyhow!("ticket handler: {e}"))?;
@@ -190,6 +216,16 @@ async fn demo() -> anyhow::Result<()> {
         );
     }
     println!("   {} Slack messages posted", slack.messages().len());
+    println!(
+        "   {} ledger entries in DynamoDB table {}",
+        aws_sdk_dynamodb::Client::new(&p.org.security.sdk)
+            .scan()
+            .table_name(iamwatch_e2e::org::LEDGER_TABLE)
+            .send()
+            .await?
+            .count(),
+        iamwatch_e2e::org::LEDGER_TABLE
+    );
     println!("\n(moto's Security Hub lacks BatchUpdateFindings: the ticket write-back is logged and skipped)");
     Ok(())
 }

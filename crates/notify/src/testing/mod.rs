@@ -4,7 +4,8 @@
 //!   [`RecordingServer`], recording requests and answering from routes);
 //! - [`jira`]: [`FakeJira`], Jira Cloud on a recording server;
 //! - [`slack`]: [`FakeSlack`], a Slack incoming webhook on a recording server;
-//! - [`memory`]: [`MemoryTicketSink`] and [`MemoryNotifier`], the ports in memory;
+//! - [`memory`]: [`MemoryIssueTracker`], [`MemoryTicketSink`] and [`MemoryNotifier`], the ports
+//!   in memory;
 //! - [`sample`]: [`sample_event`], a finding event as the detect function publishes it.
 
 pub mod jira;
@@ -14,7 +15,7 @@ pub mod server;
 pub mod slack;
 
 pub use jira::{FakeIssue, FakeJira};
-pub use memory::{MemoryNotifier, MemoryTicketSink};
+pub use memory::{MemoryIssueTracker, MemoryNotifier, MemoryTicketSink};
 pub use sample::sample_event;
 pub use server::{Canned, RecordedRequest, RecordingServer};
 pub use slack::FakeSlack;

@@ -1,5 +1,5 @@
 //! Shared by the ticket function's tests: batches of finding events as SQS delivers them from
-//! the FIFO queue, and a Security Hub stand-in for `BatchUpdateFindings`.
+//! the tickets queue, and a Security Hub stand-in for `BatchUpdateFindings`.
 #![allow(dead_code)]
 
 use aws_lambda_events::event::sqs::SqsMessage;
@@ -9,33 +9,39 @@ pub use iamwatch_lambda::testing::{batch, failed_ids};
 use iamwatch_notify::testing::{Canned, RecordingServer};
 use serde_json::{json, Value};
 
-pub const QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:iamwatch-tickets.fifo";
+pub const QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:iamwatch-tickets";
+/// The security account of the tests: the findings bus is there.
+pub const SECURITY: &str = "123456789012";
 
-/// The EventBridge envelope of a finding event, as the ticket rule delivers it to SQS.
+/// The EventBridge envelope of a finding event, as the ticket rule delivers it to SQS from the
+/// findings bus of the security account.
 pub fn envelope(event: &FindingEvent) -> String {
+    envelope_from(event, SECURITY)
+}
+
+/// The envelope as if put by `account`.
+pub fn envelope_from(event: &FindingEvent, account: &str) -> String {
     json!({
         "version": "0",
         "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
         "detail-type": "IAM Watch Finding",
         "source": "iamwatch",
-        "account": "123456789012",
+        "account": account,
         "time": "2025-05-01T10:00:05Z",
         "region": "us-east-1",
-        "resources": [],
+        "resources": [event.finding_id],
         "detail": event,
     })
     .to_string()
 }
 
-/// One SQS record of the FIFO queue: message id, group (the finding id), body.
-pub fn message(id: &str, group: &str, body: &str) -> SqsMessage {
-    let mut m = iamwatch_lambda::testing::fifo_message(id, group, body);
+/// One SQS record of the standard tickets queue: message id, body.
+pub fn message(id: &str, body: &str) -> SqsMessage {
+    let mut m = iamwatch_lambda::testing::message(id, body);
     m.receipt_handle = Some(format!("receipt-{id}"));
     m.event_source = Some("aws:sqs".to_string());
     m.event_source_arn = Some(QUEUE_ARN.to_string());
     m.aws_region = Some("us-east-1".to_string());
-    m.attributes
-        .insert("MessageDeduplicationId".to_string(), format!("dedup-{id}"));
     m
 }
 
