@@ -32,6 +32,13 @@
 //! second one. CloudWatch EMF metrics of the batch are printed as JSON lines
 //! ([`Metrics::emf_lines`]).
 //!
+//! # Reads
+//!
+//! Before the messages are worked through, the enrichment of every finding of the batch is read
+//! ahead ([`PREFETCH_CONCURRENCY`] at a time): each (account, target user) once, one per
+//! account first so the account's role and names are read once and shared, then the others
+//! concurrently. A message uses what was read for its account and user.
+//!
 //! # Deadline
 //!
 //! A message is started only while [`MESSAGE_BUDGET`] plus [`FLUSH_RESERVE`] of the
@@ -47,6 +54,7 @@ pub mod config;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use iamwatch_core::engine::evaluate_in;
 use iamwatch_core::engine::finding;
+use iamwatch_core::enrich::Enrichment;
 use iamwatch_core::finding::{fields, Finding, RecordState};
 use iamwatch_core::finding_event::FindingEvent;
 use iamwatch_core::ports::{Enricher, FindingPublisher, FindingSink, PortError};
@@ -215,9 +223,81 @@ enum Count {
     Moved(bool),
 }
 
+/// Enrichments read ahead, per (account, target user, root caller).
+type EnrichKey = (String, Option<String>, bool);
+
+/// Enrichments read ahead at once.
+pub const PREFETCH_CONCURRENCY: usize = 16;
+
+fn enrich_key(record: &iamwatch_core::CloudTrailRecord, user: Option<&str>) -> EnrichKey {
+    (
+        record.account_id().to_string(),
+        user.map(str::to_string),
+        record.user_identity.kind.as_deref() == Some("Root"),
+    )
+}
+
+/// The enrichments of the batch's findings, read ahead: one (account, user) per account
+/// first, then the rest [`PREFETCH_CONCURRENCY`] at a time.
+async fn prefetch<E, S, P>(
+    d: &Detector<E, S, P>,
+    messages: &[SqsMessage],
+) -> HashMap<EnrichKey, Enrichment>
+where
+    E: Enricher,
+    S: FindingSink,
+    P: FindingPublisher,
+{
+    use futures_util::StreamExt as _;
+    let org_accounts = d.enricher.org_accounts().await;
+    let mut cx = Context::new(&d.policy);
+    if let Some(accounts) = &org_accounts {
+        cx = cx.with_org_accounts(accounts);
+    }
+    let mut wanted: Vec<(EnrichKey, iamwatch_core::CloudTrailRecord)> = Vec::new();
+    let mut keys = HashSet::new();
+    for m in messages {
+        let Ok(envelope) = serde_json::from_str::<Envelope>(m.body.as_deref().unwrap_or("")) else {
+            continue;
+        };
+        let Ok(record) = envelope.into_iam_record() else {
+            continue;
+        };
+        if let Verdict::Finding(detection) = evaluate_in(&record, &cx) {
+            let key = enrich_key(&record, detection.subject.user());
+            if keys.insert(key.clone()) {
+                wanted.push((key, record));
+            }
+        }
+    }
+    let mut accounts = HashSet::new();
+    let (first, rest): (Vec<_>, Vec<_>) = wanted
+        .into_iter()
+        .partition(|(k, _)| accounts.insert(k.0.clone()));
+    let read = |(key, record): (EnrichKey, iamwatch_core::CloudTrailRecord)| async move {
+        let e = d.enricher.enrich(&record, key.1.as_deref()).await;
+        (key, e)
+    };
+    let mut out: HashMap<EnrichKey, Enrichment> = futures_util::stream::iter(first)
+        .map(read)
+        .buffer_unordered(PREFETCH_CONCURRENCY)
+        .collect()
+        .await;
+    out.extend(
+        futures_util::stream::iter(rest)
+            .map(read)
+            .buffer_unordered(PREFETCH_CONCURRENCY)
+            .collect::<Vec<_>>()
+            .await,
+    );
+    out
+}
+
 /// The state of a batch in progress.
 #[derive(Default)]
 struct Batch {
+    /// Enrichments read ahead ([`prefetch`]).
+    prefetched: HashMap<EnrichKey, Enrichment>,
     staged: Vec<Staged>,
     staged_ids: HashSet<String>,
     /// Per message: its outcome so far (`None`: not started), and the first failure of the
@@ -352,6 +432,18 @@ where
     let reserve = budget.flush_reserve;
     let margin = budget.deadline.margin;
     let mut b = Batch::new(messages.len());
+    let read_ahead = prefetch(d, messages);
+    match deadline::time_left(deadline_ms) {
+        None => b.prefetched = read_ahead.await,
+        Some(left) => {
+            // Cut off, the messages read what they need themselves (or are not started).
+            if let Ok(p) =
+                tokio::time::timeout(budget.deadline.limit(left, reserve), read_ahead).await
+            {
+                b.prefetched = p;
+            }
+        }
+    }
     let spans: Vec<Span> = messages
         .iter()
         .enumerate()
@@ -573,7 +665,11 @@ where
             Outcome::Suppressed
         }
         Verdict::Finding(detection) => {
-            let enrichment = d.enricher.enrich(record, detection.subject.user()).await;
+            let user = detection.subject.user();
+            let enrichment = match b.prefetched.get(&enrich_key(record, user)) {
+                Some(e) => e.clone(),
+                None => d.enricher.enrich(record, user).await,
+            };
             if !enrichment.gaps.is_empty() {
                 b.metrics.enrichment_failures += 1;
                 tracing::warn!(gaps = ?enrichment.gaps, "enrichment incomplete");

@@ -517,3 +517,30 @@ async fn filing_is_cut_off_before_the_deadline() {
     assert_eq!(m.findings.values().sum::<u64>(), 0);
     assert!(d.publisher.published().is_empty());
 }
+
+/// Each (account, user) of a batch is enriched once, whatever the number of its events.
+#[tokio::test]
+async fn each_user_of_a_batch_is_enriched_once() {
+    let d = detector(Policy::default());
+    let mut batch = create_users(5);
+    for i in 0..5 {
+        batch.push(message(
+            &format!("p{i}"),
+            &envelope(
+                &format!("p{i}"),
+                "CreateLoginProfile",
+                json!({"userName": format!("u{i}")}),
+            )
+            .to_string(),
+        ));
+    }
+    let (resp, m) = process_batch(&d, &batch).await;
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(m.findings.values().sum::<u64>(), 10);
+    let mut calls = d.enricher.calls.lock().unwrap().clone();
+    calls.sort();
+    let expected: Vec<(String, Option<String>)> = (0..5)
+        .map(|i| (ACCOUNT.to_string(), Some(format!("u{i}"))))
+        .collect();
+    assert_eq!(calls, expected);
+}
