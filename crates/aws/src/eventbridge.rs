@@ -4,7 +4,7 @@
 //! detail-type [`FINDING_EVENT_DETAIL_TYPE`] (`IAM Watch Finding`), the detail being the
 //! [`FindingEvent`] JSON (schema in `docs/contracts.md`). The events of one `publish` go in
 //! calls of at most [`MAX_ENTRIES`] entries and [`MAX_REQUEST_BYTES`] (EventBridge's limits,
-//! entry sizes counted as EventBridge counts them), the calls concurrently. Entries EventBridge
+//! entry sizes counted as EventBridge counts them), one call at a time. Entries EventBridge
 //! reports as failed with a retryable code (throttling, internal errors) are sent again, a few
 //! times with [`backoff`]; what still fails, or fails for good, is reported by finding id, so
 //! only the events that failed are retried later.
@@ -170,16 +170,10 @@ impl FindingPublisher for EventBridgePublisher {
         let calls = chunks_by_size(entries, MAX_ENTRIES, MAX_REQUEST_BYTES, |(_, e)| {
             entry_size(e)
         });
-        let mut set = tokio::task::JoinSet::new();
+        // One call at a time: a burst's calls piled up at once only wait on each other (and
+        // time out) wherever the bus is slower than the function.
         for chunk in calls {
-            let this = self.clone();
-            set.spawn(async move { this.put(chunk).await });
-        }
-        while let Some(joined) = set.join_next().await {
-            match joined {
-                Ok(failed) => report.failed.extend(failed),
-                Err(e) => tracing::error!(error = %e, "a PutEvents task failed"),
-            }
+            report.failed.extend(self.put(chunk).await);
         }
         report
     }
