@@ -140,13 +140,18 @@ describe('functions', () => {
     });
   });
 
-  test('detect is fed by the events queue: batch size, batching window, ReportBatchItemFailures', () => {
+  test('detect is fed by the events queue: batches of 100 gathered for up to 5 s, ReportBatchItemFailures', () => {
     const [, esm] = onlyResource(t, 'AWS::Lambda::EventSourceMapping', { FunctionName: { Ref: detectId } });
     assert.deepEqual(esm.Properties.EventSourceArn, getAtt(eventsQueueId));
-    assert.equal(esm.Properties.BatchSize, 10);
-    assert.equal(esm.Properties.MaximumBatchingWindowInSeconds, 5);
+    // Batches worth batching: one BatchImportFindings call per 100 findings of an account.
+    assert.ok(esm.Properties.BatchSize >= 100 && esm.Properties.BatchSize <= 10000, `${esm.Properties.BatchSize}`);
+    // Above 10 messages Lambda requires a batching window; a few seconds keeps a lone finding quick.
+    assert.ok(esm.Properties.MaximumBatchingWindowInSeconds >= 1 && esm.Properties.MaximumBatchingWindowInSeconds <= 10);
     assert.deepEqual(esm.Properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
-    assert.ok(eventsQueue.Properties.VisibilityTimeout >= 6 * detect.Properties.Timeout + esm.Properties.MaximumBatchingWindowInSeconds);
+    // AWS's formula: six times the function timeout plus the batching window.
+    assert.equal(eventsQueue.Properties.VisibilityTimeout, 6 * detect.Properties.Timeout + esm.Properties.MaximumBatchingWindowInSeconds);
+    // A batch must finish well inside the timeout: the function keeps 20 s of it for its deadline budget.
+    assert.ok(detect.Properties.Timeout >= 40, `${detect.Properties.Timeout}`);
   });
 
   test('ticket is fed by the tickets queue with ReportBatchItemFailures', () => {

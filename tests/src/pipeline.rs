@@ -81,9 +81,18 @@ impl Pipeline {
     pub async fn run_detect(
         &self,
     ) -> Result<(SqsBatchResponse, Vec<aws_sdk_sqs::types::Message>), HarnessError> {
+        self.run_detect_batch(10).await
+    }
+
+    /// [`Self::run_detect`] on a batch of at most `max` messages (the event source
+    /// mapping's batch size).
+    pub async fn run_detect_batch(
+        &self,
+        max: usize,
+    ) -> Result<(SqsBatchResponse, Vec<aws_sdk_sqs::types::Message>), HarnessError> {
         let sec = &self.org.security.sdk;
         let url = &self.org.events_queue_url;
-        let messages = sqs::receive(sec, url, 10).await?;
+        let messages = sqs::receive(sec, url, max).await?;
         if messages.is_empty() {
             // Lambda never invokes with an empty batch.
             return Ok((SqsBatchResponse::default(), messages));

@@ -10,9 +10,16 @@
 //!   `InternalError`). S3 operations are named `ListObjectsV2`, `GetObject`, `PutObject`,
 //!   `CreateBucket`.
 //!
+//! It also answers *partial* failures as the services do: a `BatchImportFindings` whose
+//! findings' ids contain a marker gets those findings in `FailedFindings` (the others are
+//! imported by moto), a `PutEvents` whose entries' details contain a marker gets those
+//! entries failed (`ErrorCode`, `FailedEntryCount`) and the others put
+//! ([`FaultProxy::fail_items`]).
+//!
 //! Everything else is forwarded to moto unchanged. The proxy counts the requests and the
-//! faults per operation, so tests can assert that a call was retried, and keeps the target
-//! (path and query) of every request, so tests can assert what was listed and read.
+//! faults per operation, so tests can assert that a call was retried, keeps the target
+//! (path and query) of every request, so tests can assert what was listed and read, and the
+//! time at least one request was waiting on moto ([`FaultProxy::upstream_busy`]), for benchmarks.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -48,13 +55,32 @@ struct Rule {
     remaining: usize,
 }
 
+/// A partial failure: items of `operation` (findings of `BatchImportFindings`, entries of
+/// `PutEvents`) whose JSON contains `marker` fail with `code`, in `remaining` requests.
+#[derive(Debug, Clone)]
+struct ItemRule {
+    operation: String,
+    marker: String,
+    code: String,
+    remaining: usize,
+}
+
 #[derive(Default)]
 struct State {
     rules: Vec<Rule>,
+    item_rules: Vec<ItemRule>,
     requests: HashMap<String, usize>,
     faults: HashMap<String, usize>,
     /// Every request: its operation and target (path and query, percent-decoded).
     log: Vec<(String, String)>,
+    /// Items failed by item rules, per operation.
+    failed_items: HashMap<String, usize>,
+    /// Requests waiting on upstream now, since when at least one is, and the total so far.
+    in_flight: usize,
+    busy_since: Option<std::time::Instant>,
+    busy: std::time::Duration,
+    /// Times the proxy went from no request waiting on upstream to one.
+    busy_periods: usize,
 }
 
 /// A running fault-injecting proxy in front of `upstream`.
@@ -109,6 +135,55 @@ impl FaultProxy {
             fault,
             remaining: count,
         });
+    }
+
+    /// In the next `requests` requests of `operation` (`BatchImportFindings` or `PutEvents`),
+    /// the items whose JSON contains `marker` fail with error code `code`; the other items go
+    /// to moto.
+    pub fn fail_items(&self, operation: &str, marker: &str, code: &str, requests: usize) {
+        lock(&self.state).item_rules.push(ItemRule {
+            operation: operation.to_string(),
+            marker: marker.to_string(),
+            code: code.to_string(),
+            remaining: requests,
+        });
+    }
+
+    /// Items failed by [`fail_items`](Self::fail_items) rules for `operation`.
+    pub fn failed_items(&self, operation: &str) -> usize {
+        lock(&self.state)
+            .failed_items
+            .get(operation)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Every operation seen, with its request count.
+    pub fn all_requests(&self) -> HashMap<String, usize> {
+        lock(&self.state).requests.clone()
+    }
+
+    /// Forgets the counts (requests, faults, failed items, busy time).
+    pub fn reset_counts(&self) {
+        let mut st = lock(&self.state);
+        st.requests.clear();
+        st.faults.clear();
+        st.failed_items.clear();
+        st.busy = std::time::Duration::ZERO;
+        st.busy_periods = 0;
+        st.busy_since = (st.in_flight > 0).then(std::time::Instant::now);
+    }
+
+    /// How long at least one request was waiting on upstream (moto).
+    pub fn upstream_busy(&self) -> std::time::Duration {
+        let st = lock(&self.state);
+        st.busy + st.busy_since.map(|t| t.elapsed()).unwrap_or_default()
+    }
+
+    /// How many times a request went to upstream while none was waiting there: the number of
+    /// round trips on the caller's critical path (concurrent requests count once).
+    pub fn busy_periods(&self) -> usize {
+        lock(&self.state).busy_periods
     }
 
     /// Requests seen for `operation` (faulted ones included).
@@ -306,6 +381,145 @@ async fn handle(
     if let Some(f) = fault {
         return Ok(fault_response(f, protocol));
     }
+    let item_rules: Vec<ItemRule> = {
+        let mut st = lock(&state);
+        st.item_rules
+            .iter_mut()
+            .filter(|r| r.remaining > 0 && r.operation == op)
+            .map(|r| {
+                r.remaining -= 1;
+                r.clone()
+            })
+            .collect()
+    };
+    let (body, held_back) = split_items(&op, &body, &item_rules);
+    if !held_back.is_empty() {
+        *lock(&state).failed_items.entry(op.clone()).or_default() += held_back.len();
+    }
+    let resp = forward(&state, &client, &upstream, parts, body).await;
+    if held_back.is_empty() {
+        return Ok(resp);
+    }
+    Ok(merge_failed(&op, resp, &held_back).await)
+}
+
+/// The items of a request (`Findings` of `BatchImportFindings`, `Entries` of `PutEvents`).
+fn items_key(op: &str) -> &'static str {
+    if op == "PutEvents" {
+        "Entries"
+    } else {
+        "Findings"
+    }
+}
+
+/// The request body without the items the rules fail, and those items' positions, ids and
+/// error codes.
+fn split_items(
+    op: &str,
+    body: &Bytes,
+    rules: &[ItemRule],
+) -> (Bytes, Vec<(usize, String, String)>) {
+    if rules.is_empty() {
+        return (body.clone(), Vec::new());
+    }
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return (body.clone(), Vec::new());
+    };
+    let key = items_key(op);
+    let Some(items) = v.get_mut(key).and_then(|i| i.as_array_mut()) else {
+        return (body.clone(), Vec::new());
+    };
+    let mut held = Vec::new();
+    let mut kept = Vec::new();
+    for (i, item) in items.drain(..).enumerate() {
+        let text = item.to_string();
+        match rules.iter().find(|r| text.contains(&r.marker)) {
+            Some(rule) => {
+                let id = item["Id"].as_str().unwrap_or_default().to_string();
+                held.push((i, id, rule.code.clone()));
+            }
+            None => kept.push(item),
+        }
+    }
+    *items = kept;
+    (Bytes::from(v.to_string()), held)
+}
+
+/// The upstream's answer with the held-back items failed, as the service reports them.
+async fn merge_failed(
+    op: &str,
+    resp: Response<Full<Bytes>>,
+    held: &[(usize, String, String)],
+) -> Response<Full<Bytes>> {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = match body.collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => return error_response(502, &e.to_string()),
+    };
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| serde_json::json!({}));
+    let message = "injected partial failure";
+    if op == "PutEvents" {
+        let mut entries: Vec<serde_json::Value> =
+            v["Entries"].as_array().cloned().unwrap_or_default();
+        for (pos, _, code) in held {
+            let failed = serde_json::json!({"ErrorCode": code, "ErrorMessage": message});
+            entries.insert((*pos).min(entries.len()), failed);
+        }
+        let count = entries
+            .iter()
+            .filter(|e| e.get("ErrorCode").is_some())
+            .count();
+        v["Entries"] = serde_json::Value::from(entries);
+        v["FailedEntryCount"] = serde_json::Value::from(count);
+    } else {
+        let mut failed: Vec<serde_json::Value> =
+            v["FailedFindings"].as_array().cloned().unwrap_or_default();
+        for (_, id, code) in held {
+            failed.push(serde_json::json!({"Id": id, "ErrorCode": code, "ErrorMessage": message}));
+        }
+        v["FailedCount"] = serde_json::Value::from(failed.len());
+        v["FailedFindings"] = serde_json::Value::from(failed);
+    }
+    parts.headers.remove("content-length");
+    Response::from_parts(parts, Full::new(Bytes::from(v.to_string())))
+}
+
+/// Sends the request to upstream, counting the time spent waiting on it.
+async fn forward(
+    state: &Arc<Mutex<State>>,
+    client: &Client<HttpConnector, Full<Bytes>>,
+    upstream: &str,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
+    {
+        let mut st = lock(state);
+        st.in_flight += 1;
+        if st.in_flight == 1 {
+            st.busy_since = Some(std::time::Instant::now());
+            st.busy_periods += 1;
+        }
+    }
+    let resp = forward_inner(client, upstream, parts, body).await;
+    {
+        let mut st = lock(state);
+        st.in_flight -= 1;
+        if st.in_flight == 0 {
+            if let Some(t) = st.busy_since.take() {
+                st.busy += t.elapsed();
+            }
+        }
+    }
+    resp
+}
+
+async fn forward_inner(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    upstream: &str,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+) -> Response<Full<Bytes>> {
     let uri = format!(
         "{upstream}{}",
         parts
@@ -316,22 +530,26 @@ async fn handle(
     );
     let mut builder = Request::builder().method(parts.method.clone()).uri(uri);
     for (k, v) in &parts.headers {
+        // The body may have been rewritten (items held back): its length is recomputed.
+        if k == "content-length" {
+            continue;
+        }
         builder = builder.header(k, v);
     }
     let forwarded = match builder.body(Full::new(body)) {
         Ok(r) => r,
-        Err(e) => return Ok(error_response(502, &e.to_string())),
+        Err(e) => return error_response(502, &e.to_string()),
     };
     match client.request(forwarded).await {
         Ok(resp) => {
             let (parts, body) = resp.into_parts();
             let bytes = match body.collect().await {
                 Ok(b) => b.to_bytes(),
-                Err(e) => return Ok(error_response(502, &e.to_string())),
+                Err(e) => return error_response(502, &e.to_string()),
             };
-            Ok(Response::from_parts(parts, Full::new(bytes)))
+            Response::from_parts(parts, Full::new(bytes))
         }
-        Err(e) => Ok(error_response(502, &e.to_string())),
+        Err(e) => error_response(502, &e.to_string()),
     }
 }
 

@@ -32,6 +32,8 @@ pub struct AccountClients {
     member_role: String,
     partition: String,
     cache: Arc<Mutex<HashMap<String, CachedRole>>>,
+    /// One lock per role ARN: concurrent callers for a role wait for one `AssumeRole`.
+    assuming: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     own_account: Arc<OnceCell<String>>,
 }
 
@@ -49,6 +51,7 @@ impl AccountClients {
             member_role: member_role.into(),
             partition,
             cache: Arc::new(Mutex::new(HashMap::new())),
+            assuming: Arc::new(Mutex::new(HashMap::new())),
             own_account: Arc::new(OnceCell::new()),
         }
     }
@@ -92,7 +95,17 @@ impl AccountClients {
     }
 
     /// The configuration for a role ARN (e.g. `IAMWATCH_ORG_ROLE_ARN`).
+    /// Concurrent callers for one role share one `AssumeRole` (and its cached credentials).
     pub async fn for_role(&self, role_arn: &str) -> Result<SdkConfig, PortError> {
+        if let Some(cfg) = self.cached(role_arn) {
+            return Ok(cfg);
+        }
+        let gate = {
+            let mut assuming = self.assuming.lock().unwrap_or_else(|p| p.into_inner());
+            assuming.entry(role_arn.to_string()).or_default().clone()
+        };
+        let _one_at_a_time = gate.lock().await;
+        // Another caller may have assumed it while this one waited.
         if let Some(cfg) = self.cached(role_arn) {
             return Ok(cfg);
         }

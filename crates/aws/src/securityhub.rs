@@ -3,16 +3,21 @@
 //! # Filing
 //!
 //! Security Hub accepts a finding under the default product ARN only from the account named in
-//! its `AwsAccountId`, so each finding is imported in its own account through the member role
-//! (`BatchImportFindings`, at most [`MAX_BATCH`] findings a call). When that is refused for
-//! good (role not assumable, access denied, Security Hub not enabled there), the finding is
-//! filed in the security account instead: `AwsAccountId` and `ProductArn` become the security
-//! account's, `ProductFields."iamwatch/FiledIn"` names it, and the `Id` keeps the member
-//! account so the finding stays the same finding. Throttling and 5xx are retried by the SDK with
-//! exponential backoff and jitter ([`crate::config::load_sdk_config`]); what still fails is
-//! reported per finding id, `retryable` set as for the call. The report's filed findings are
-//! the findings as filed (a fallback one with the security account's fields), so the finding
-//! events carry them in that form (the ticket function writes back by `Id` and `ProductArn`).
+//! its `AwsAccountId`, so the findings of one `file` are grouped by account and each group is
+//! imported in its own account through the member role (the groups concurrently), in
+//! `BatchImportFindings` calls of at most [`MAX_BATCH`] findings and [`MAX_REQUEST_BYTES`]
+//! (the API's limits); a finding larger than [`MAX_FINDING_BYTES`] is refused with its size.
+//! When that is refused for good (role not assumable, access denied, Security Hub not enabled
+//! there), the finding is filed in the security account instead: `AwsAccountId` and
+//! `ProductArn` become the security account's, `ProductFields."iamwatch/FiledIn"` names it, and
+//! the `Id` keeps the member account so the finding stays the same finding. Throttling and 5xx
+//! of a whole call are retried by the SDK with exponential backoff and jitter
+//! ([`crate::config::load_sdk_config`]); findings a call reports in `FailedFindings` with a
+//! retryable code (throttling, internal errors) are imported again, up to [`MAX_SENDS`] times
+//! with [`backoff`]. What still fails is reported per finding id, `retryable` set as for the
+//! call. The report's filed findings are the findings as filed (a fallback one with the
+//! security account's fields), so the finding events carry them in that form (the ticket
+//! function writes back by `Id` and `ProductArn`).
 //!
 //! # Archiving
 //!
@@ -25,15 +30,41 @@
 use crate::accounts::AccountClients;
 use crate::asff;
 use crate::error::{port_error, THROTTLING_CODES};
+use crate::eventbridge::chunks_by_size;
 use aws_config::SdkConfig;
 use aws_sdk_securityhub::types::{AwsSecurityFindingFilters, StringFilter, StringFilterComparison};
 use aws_sdk_securityhub::Client;
 use iamwatch_core::finding::{fields, Finding, RecordState};
-use iamwatch_core::ports::{FileReport, FindingSink, PortError};
+use iamwatch_core::ports::{backoff, FileReport, FindingSink, PortError};
 use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
 
 /// Findings per `BatchImportFindings` call (the API's limit).
 pub const MAX_BATCH: usize = 100;
+/// Size of one `BatchImportFindings` request (the API's limit is 6 MB; this keeps room for the
+/// request's own JSON around the findings).
+pub const MAX_REQUEST_BYTES: usize = 6_000_000 - 64 * 1024;
+/// Size of one finding (the API's limit: 240 KB).
+pub const MAX_FINDING_BYTES: usize = 240 * 1024;
+/// Imports of findings reported in `FailedFindings` with a retryable code, first one included.
+pub const MAX_SENDS: u32 = 4;
+/// Wait before the second import of failed findings ([`backoff`], doubled for each later one).
+pub const RESEND_BASE_DELAY: Duration = Duration::from_millis(200);
+/// The longest wait between imports.
+pub const RESEND_MAX_DELAY: Duration = Duration::from_millis(3200);
+
+/// The size of a finding's ASFF JSON (what the request carries of it).
+pub fn finding_size(f: &Finding) -> usize {
+    serde_json::to_vec(f).map(|v| v.len()).unwrap_or(usize::MAX)
+}
+
+/// Whether a `FailedFindings` error code may succeed on a later import.
+fn retryable_code(code: &str) -> bool {
+    THROTTLING_CODES.contains(&code)
+        || code.starts_with("Internal")
+        || code == "ServiceUnavailable"
+        || code == "TooManyRequestsException"
+}
 /// Pages of `GetFindings` read per account when looking for the findings a resolution ends.
 pub const MAX_PAGES: usize = 50;
 
@@ -126,47 +157,82 @@ impl SecurityHubSink {
         Ok(out)
     }
 
-    /// Imports findings under `sdk`, [`MAX_BATCH`] a call. Returns the findings filed, and the
-    /// failures: per finding, or for a whole call that failed.
+    /// Imports findings under `sdk`: calls of at most [`MAX_BATCH`] findings and
+    /// [`MAX_REQUEST_BYTES`], findings failed with a retryable code imported again. Returns
+    /// the findings filed, and the failures: per finding, or for a whole call that failed.
     async fn import(&self, sdk: &SdkConfig, account: &str, findings: &[Finding]) -> FileReport {
         let client = Client::new(sdk);
+        let operation = format!("securityhub:BatchImportFindings in {account}");
         let mut report = FileReport::default();
-        for chunk in findings.chunks(MAX_BATCH) {
-            let operation = format!("securityhub:BatchImportFindings in {account}");
-            let call = client
-                .batch_import_findings()
-                .set_findings(Some(chunk.iter().map(asff::to_sdk).collect()))
-                .send()
-                .await;
-            match call {
-                Ok(out) => {
-                    let mut failed = HashSet::new();
-                    for e in out.failed_findings() {
-                        let id = e.id().unwrap_or_default().to_string();
-                        let code = e.error_code().unwrap_or("UnknownError");
-                        let retryable = THROTTLING_CODES.contains(&code)
-                            || code.starts_with("Internal")
-                            || code == "ServiceUnavailable";
-                        failed.insert(id.clone());
-                        report.failed.push((
-                            id,
-                            PortError {
-                                operation: operation.clone(),
-                                message: format!("{code}: {}", e.error_message().unwrap_or("")),
-                                retryable,
-                            },
-                        ));
+        let mut sized = Vec::with_capacity(findings.len());
+        for f in findings {
+            let size = finding_size(f);
+            if size > MAX_FINDING_BYTES {
+                report.failed.push((
+                    f.id.clone(),
+                    PortError {
+                        operation: operation.clone(),
+                        message: format!(
+                            "the finding is {size} bytes of ASFF; Security Hub takes at most {MAX_FINDING_BYTES}"
+                        ),
+                        retryable: false,
+                    },
+                ));
+            } else {
+                sized.push((f, size));
+            }
+        }
+        for chunk in chunks_by_size(sized, MAX_BATCH, MAX_REQUEST_BYTES, |(_, n)| *n) {
+            let mut todo: Vec<&Finding> = chunk.into_iter().map(|(f, _)| f).collect();
+            for send in 1..=MAX_SENDS {
+                let call = client
+                    .batch_import_findings()
+                    .set_findings(Some(todo.iter().map(|f| asff::to_sdk(f)).collect()))
+                    .send()
+                    .await;
+                let out = match call {
+                    Ok(out) => out,
+                    Err(e) => {
+                        let err = port_error(operation.clone(), &e);
+                        report
+                            .failed
+                            .extend(todo.iter().map(|f| (f.id.clone(), err.clone())));
+                        break;
                     }
-                    report
-                        .filed
-                        .extend(chunk.iter().filter(|f| !failed.contains(&f.id)).cloned());
+                };
+                let mut failed: BTreeMap<String, PortError> = BTreeMap::new();
+                for e in out.failed_findings() {
+                    let code = e.error_code().unwrap_or("UnknownError");
+                    failed.insert(
+                        e.id().unwrap_or_default().to_string(),
+                        PortError {
+                            operation: operation.clone(),
+                            message: format!("{code}: {}", e.error_message().unwrap_or("")),
+                            retryable: retryable_code(code),
+                        },
+                    );
                 }
-                Err(e) => {
-                    let err = port_error(operation, &e);
-                    report
-                        .failed
-                        .extend(chunk.iter().map(|f| (f.id.clone(), err.clone())));
+                let mut again = Vec::new();
+                for f in todo {
+                    match failed.remove(&f.id) {
+                        None => report.filed.push(f.clone()),
+                        Some(err) if err.retryable && send < MAX_SENDS => again.push((f, err)),
+                        Some(err) => report.failed.push((f.id.clone(), err)),
+                    }
                 }
+                // Failed ids that name no finding of the call: reported as they came.
+                report.failed.extend(failed);
+                if again.is_empty() {
+                    break;
+                }
+                tracing::warn!(
+                    account,
+                    failed = again.len(),
+                    error = %again[0].1,
+                    "importing failed findings again"
+                );
+                tokio::time::sleep(backoff(send, RESEND_BASE_DELAY, RESEND_MAX_DELAY)).await;
+                todo = again.into_iter().map(|(f, _)| f).collect();
             }
         }
         report
@@ -246,10 +312,21 @@ impl FindingSink for SecurityHubSink {
             }
         }
         let mut report = FileReport::default();
+        // The accounts concurrently: each has its own Security Hub quota.
+        let mut set = tokio::task::JoinSet::new();
         for (account, group) in member {
-            let r = self.file_in_member(account, &group).await;
-            report.filed.extend(r.filed);
-            report.failed.extend(r.failed);
+            let this = self.clone();
+            let account = account.to_string();
+            set.spawn(async move { this.file_in_member(&account, &group).await });
+        }
+        while let Some(joined) = set.join_next().await {
+            match joined {
+                Ok(r) => {
+                    report.filed.extend(r.filed);
+                    report.failed.extend(r.failed);
+                }
+                Err(e) => tracing::error!(error = %e, "a filing task failed"),
+            }
         }
         if !security.is_empty() {
             let r = self

@@ -77,12 +77,19 @@ pub trait FindingSink: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Finding>, PortError>> + Send;
 }
 
+/// The outcome of publishing a batch of finding events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublishReport {
+    /// Finding ids whose event was not published, with the reason and whether a retry may
+    /// help; every other event was published.
+    pub failed: Vec<(String, PortError)>,
+}
+
 /// Where finding events go (EventBridge), for ticketing and anyone else listening.
 pub trait FindingPublisher: Send + Sync {
-    fn publish(
-        &self,
-        events: &[FindingEvent],
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// Publishes the events. Implementations batch as the backend requires and report
+    /// per-event failures (by finding id) instead of failing the whole call.
+    fn publish(&self, events: &[FindingEvent]) -> impl Future<Output = PublishReport> + Send;
 }
 
 /// A ticket that was opened or updated.

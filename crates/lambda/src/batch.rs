@@ -38,6 +38,43 @@ pub struct DeadlineBudget {
     pub margin: Duration,
 }
 
+impl DeadlineBudget {
+    /// Whether a message may start with `left` of the invocation left, keeping `reserve` for
+    /// the work that follows the messages (a batch's final AWS calls).
+    pub fn may_start(&self, left: Duration, reserve: Duration) -> bool {
+        left >= self.message.saturating_add(reserve)
+    }
+
+    /// How long work started with `left` of the invocation left may run, keeping `reserve`
+    /// and the margin.
+    pub fn limit(&self, left: Duration, reserve: Duration) -> Duration {
+        left.saturating_sub(self.margin.saturating_add(reserve))
+    }
+}
+
+/// The batch response of messages whose fate is known by position (`failed(i)`): each failed
+/// message is reported by its id. A failed message without an id is logged with its place
+/// and not reported (Lambda would retry the whole batch for an itemIdentifier it cannot
+/// match), as in [`process`].
+pub fn respond(messages: &[SqsMessage], failed: impl Fn(usize) -> bool) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for (i, m) in messages.iter().enumerate() {
+        if !failed(i) {
+            continue;
+        }
+        if m.message_id.as_deref().is_none_or(str::is_empty) {
+            tracing::error!(
+                position = i,
+                "a message without a message id failed; it cannot be reported alone, so it is \
+                 not retried and the rest of the batch is not held back"
+            );
+            continue;
+        }
+        response.add_failure(message_id(m, i));
+    }
+    response
+}
+
 /// How a batch is worked through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchOptions {
@@ -240,6 +277,32 @@ mod tests {
         .await;
         assert_eq!(failed_ids(&resp), ["m2"]);
         assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    }
+
+    #[test]
+    fn budgets_keep_a_reserve_and_the_margin() {
+        let b = DeadlineBudget {
+            message: Duration::from_secs(2),
+            margin: Duration::from_secs(1),
+        };
+        let reserve = Duration::from_secs(10);
+        assert!(b.may_start(Duration::from_secs(12), reserve));
+        assert!(!b.may_start(Duration::from_millis(11_999), reserve));
+        assert_eq!(
+            b.limit(Duration::from_secs(30), reserve),
+            Duration::from_secs(19)
+        );
+        assert_eq!(b.limit(Duration::from_secs(5), reserve), Duration::ZERO);
+    }
+
+    #[test]
+    fn respond_names_failed_messages_by_id_and_skips_unnamed_ones() {
+        let mut unnamed = message("x", "b");
+        unnamed.message_id = None;
+        let messages = vec![message("a", "b"), unnamed, message("c", "b")];
+        let resp = respond(&messages, |i| i != 0);
+        assert_eq!(failed_ids(&resp), ["c"]);
+        assert!(respond(&messages, |_| false).batch_item_failures.is_empty());
     }
 
     /// A failed message without an id is not reported (Lambda would retry the whole batch for

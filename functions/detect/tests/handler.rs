@@ -6,10 +6,12 @@ use iamwatch_aws::testing::{
 };
 use iamwatch_core::finding::{fields, RecordState};
 use iamwatch_core::{FindingContext, Label, Policy};
-use iamwatch_detect::{handler, process_batch, Detector, Metrics};
+use iamwatch_detect::{handler, process_batch, process_batch_within, Budget, Detector, Metrics};
 use iamwatch_lambda::testing::{failed_ids, message};
+use iamwatch_lambda::DeadlineBudget;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{json, Value};
+use std::time::Duration;
 
 const ACCOUNT: &str = "111122223333";
 
@@ -371,4 +373,174 @@ async fn role_trust_is_judged_against_the_organizations_accounts() {
     let filed = d.sink.all();
     assert_eq!(filed.len(), 1);
     assert_eq!(filed[0].field(fields::RULE_ID), Some("role-trust-opened"));
+}
+
+fn create_users(n: usize) -> Vec<aws_lambda_events::event::sqs::SqsMessage> {
+    (0..n)
+        .map(|i| {
+            message(
+                &format!("m{i}"),
+                &envelope(
+                    &format!("e{i}"),
+                    "CreateUser",
+                    json!({"userName": format!("u{i}")}),
+                )
+                .to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A burst: the findings of a batch are filed in one `file` call and their events published
+/// in one `publish` call, not one of each per message.
+#[tokio::test]
+async fn a_batch_is_filed_and_published_together() {
+    let d = detector(Policy::default());
+    let (resp, m) = process_batch(&d, &create_users(100)).await;
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(m.findings.values().sum::<u64>(), 100);
+    assert_eq!(*d.sink.batches.lock().unwrap(), [100]);
+    assert_eq!(*d.publisher.batches.lock().unwrap(), [100]);
+    assert_eq!(d.sink.all().len(), 100);
+    assert_eq!(d.publisher.published().len(), 100);
+}
+
+/// A finding the sink fails, or whose event the publisher fails, fails only the message it
+/// came from; the others are done.
+#[tokio::test]
+async fn partial_failures_fail_only_their_messages() {
+    let d = detector(Policy::default());
+    let id = |u: &str| format!("iamwatch/{ACCOUNT}/iam-user-created/{u}");
+    d.sink.fail.lock().unwrap().insert(
+        id("u3"),
+        port_error("securityhub:BatchImportFindings", true),
+    );
+    d.publisher
+        .fail_ids
+        .lock()
+        .unwrap()
+        .insert(id("u7"), port_error("events:PutEvents", true));
+    let batch = create_users(10);
+    let (resp, m) = process_batch(&d, &batch).await;
+    assert_eq!(failed_ids(&resp), ["m3", "m7"]);
+    assert_eq!(m.failed, 2);
+    assert_eq!(m.findings.values().sum::<u64>(), 8);
+    assert!(d.sink.get(&id("u3")).is_none());
+    assert!(
+        d.sink.get(&id("u7")).is_some(),
+        "filed, its event not published"
+    );
+    assert_eq!(d.publisher.published().len(), 8);
+    // The redelivery of the failed messages files and publishes them, the same ids.
+    d.sink.fail.lock().unwrap().clear();
+    d.publisher.fail_ids.lock().unwrap().clear();
+    let again = vec![batch[3].clone(), batch[7].clone()];
+    let (resp, _) = process_batch(&d, &again).await;
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(d.sink.all().len(), 10);
+    assert_eq!(d.publisher.published().len(), 10);
+}
+
+/// Order is kept where it matters: a resolution in the batch sees the findings staged before
+/// it, and a finding staged twice is filed and published in both states, in order.
+#[tokio::test]
+async fn a_resolution_sees_the_findings_staged_before_it() {
+    let d = detector(Policy::default());
+    let mut batch = create_users(3);
+    batch.push(message(
+        "del",
+        &envelope("d1", "DeleteUser", json!({"userName": "u1"})).to_string(),
+    ));
+    batch.push(message(
+        "again",
+        &envelope("e9", "CreateUser", json!({"userName": "u1"})).to_string(),
+    ));
+    let (resp, m) = process_batch(&d, &batch).await;
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(m.archived, 1);
+    // Flushed before the resolution's lookup, then the archive, then the re-created user's
+    // finding after the archived state of the same id.
+    assert_eq!(*d.sink.batches.lock().unwrap(), [3, 1, 1]);
+    let u1 = format!("iamwatch/{ACCOUNT}/iam-user-created/u1");
+    let states: Vec<RecordState> = d
+        .publisher
+        .published()
+        .iter()
+        .filter(|e| e.finding_id == u1)
+        .map(|e| e.record_state)
+        .collect();
+    assert_eq!(
+        states,
+        [
+            RecordState::Active,
+            RecordState::Archived,
+            RecordState::Active
+        ]
+    );
+    assert_eq!(d.sink.get(&u1).unwrap().record_state, RecordState::Active);
+}
+
+fn short_budget() -> Budget {
+    Budget {
+        deadline: DeadlineBudget {
+            message: Duration::from_millis(200),
+            margin: Duration::from_millis(100),
+        },
+        flush_reserve: Duration::from_millis(500),
+    }
+}
+
+/// Near the deadline no message is started: all are left for redelivery, nothing is filed.
+#[tokio::test]
+async fn messages_are_not_started_near_the_deadline() {
+    let d = detector(Policy::default());
+    let batch = create_users(3);
+    let deadline = iamwatch_lambda::deadline::now_ms() + 600;
+    let (resp, m) = process_batch_within(&d, &batch, deadline, &short_budget()).await;
+    assert_eq!(failed_ids(&resp), ["m0", "m1", "m2"]);
+    assert_eq!(m.failed, 3);
+    assert_eq!(*d.sink.file_calls.lock().unwrap(), 0);
+}
+
+/// Filing that does not end before the deadline is cut off the margin before it, and the
+/// messages whose findings it held fail (retryable) instead of the invocation timing out.
+#[tokio::test]
+async fn filing_is_cut_off_before_the_deadline() {
+    let d = detector(Policy::default());
+    *d.sink.delay.lock().unwrap() = Duration::from_secs(60);
+    let batch = create_users(3);
+    let started = std::time::Instant::now();
+    let deadline = iamwatch_lambda::deadline::now_ms() + 1_500;
+    let (resp, m) = process_batch_within(&d, &batch, deadline, &short_budget()).await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(failed_ids(&resp), ["m0", "m1", "m2"]);
+    assert_eq!(m.findings.values().sum::<u64>(), 0);
+    assert!(d.publisher.published().is_empty());
+}
+
+/// Each (account, user) of a batch is enriched once, whatever the number of its events.
+#[tokio::test]
+async fn each_user_of_a_batch_is_enriched_once() {
+    let d = detector(Policy::default());
+    let mut batch = create_users(5);
+    for i in 0..5 {
+        batch.push(message(
+            &format!("p{i}"),
+            &envelope(
+                &format!("p{i}"),
+                "CreateLoginProfile",
+                json!({"userName": format!("u{i}")}),
+            )
+            .to_string(),
+        ));
+    }
+    let (resp, m) = process_batch(&d, &batch).await;
+    assert!(resp.batch_item_failures.is_empty());
+    assert_eq!(m.findings.values().sum::<u64>(), 10);
+    let mut calls = d.enricher.calls.lock().unwrap().clone();
+    calls.sort();
+    let expected: Vec<(String, Option<String>)> = (0..5)
+        .map(|i| (ACCOUNT.to_string(), Some(format!("u{i}"))))
+        .collect();
+    assert_eq!(calls, expected);
 }

@@ -10,7 +10,9 @@ pub use records::{create_user_record, sample_finding};
 use iamwatch_core::enrich::{AccountInfo, Enrichment, UserDetails};
 use iamwatch_core::finding::{Finding, RecordState};
 use iamwatch_core::finding_event::FindingEvent;
-use iamwatch_core::ports::{Enricher, FileReport, FindingPublisher, FindingSink, PortError};
+use iamwatch_core::ports::{
+    Enricher, FileReport, FindingPublisher, FindingSink, PortError, PublishReport,
+};
 use iamwatch_core::CloudTrailRecord;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -100,6 +102,10 @@ pub struct MemoryFindingSink {
     pub fail_lookup: Mutex<Option<PortError>>,
     /// Number of `file` calls.
     pub file_calls: Mutex<usize>,
+    /// Findings per `file` call, in order.
+    pub batches: Mutex<Vec<usize>>,
+    /// How long each `file` call takes (none by default).
+    pub delay: Mutex<std::time::Duration>,
 }
 
 impl MemoryFindingSink {
@@ -115,6 +121,11 @@ impl MemoryFindingSink {
 impl FindingSink for MemoryFindingSink {
     async fn file(&self, findings: &[Finding]) -> FileReport {
         *lock(&self.file_calls) += 1;
+        lock(&self.batches).push(findings.len());
+        let delay = *lock(&self.delay);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         let fail = lock(&self.fail).clone();
         let mut report = FileReport::default();
         let mut store = lock(&self.findings);
@@ -143,11 +154,16 @@ impl FindingSink for MemoryFindingSink {
     }
 }
 
-/// Finding events, in the order published. `fail` makes every publish fail.
+/// Finding events, in the order published. `fail` makes every publish fail, `fail_ids` the
+/// events of those finding ids.
 #[derive(Default)]
 pub struct MemoryPublisher {
     pub events: Mutex<Vec<FindingEvent>>,
     pub fail: Mutex<Option<PortError>>,
+    /// Finding ids whose event fails, with the error (kept until removed).
+    pub fail_ids: Mutex<HashMap<String, PortError>>,
+    /// Events per `publish` call, in order.
+    pub batches: Mutex<Vec<usize>>,
 }
 
 impl MemoryPublisher {
@@ -157,11 +173,23 @@ impl MemoryPublisher {
 }
 
 impl FindingPublisher for MemoryPublisher {
-    async fn publish(&self, events: &[FindingEvent]) -> Result<(), PortError> {
+    async fn publish(&self, events: &[FindingEvent]) -> PublishReport {
+        lock(&self.batches).push(events.len());
+        let mut report = PublishReport::default();
         if let Some(e) = lock(&self.fail).clone() {
-            return Err(e);
+            report.failed = events
+                .iter()
+                .map(|ev| (ev.finding_id.clone(), e.clone()))
+                .collect();
+            return report;
         }
-        lock(&self.events).extend(events.iter().cloned());
-        Ok(())
+        let fail = lock(&self.fail_ids).clone();
+        for ev in events {
+            match fail.get(&ev.finding_id) {
+                Some(e) => report.failed.push((ev.finding_id.clone(), e.clone())),
+                None => lock(&self.events).push(ev.clone()),
+            }
+        }
+        report
     }
 }

@@ -1,0 +1,634 @@
+//! The burst benchmark of the detect function: the release `bootstrap` of `functions/detect`
+//! run as Lambda runs it (the Runtime API of [`iamwatch_e2e::runtime_api`]) against moto, with
+//! a counting proxy ([`iamwatch_e2e::proxy::FaultProxy`]) between it and moto, on a burst of
+//! CreateUser + CreateAccessKey events in one account and one spread over 20 accounts.
+//!
+//! The driver plays the Lambda service: it receives up to `--batch` messages from the events
+//! queue (straight from moto, so its own calls are not counted), invokes the function, deletes
+//! what succeeded, makes the failed messages visible again, and moves a message that failed
+//! 5 times to the dead letters. It reports, per run: findings filed vs expected, finding
+//! events and urgent (ticketed) finding events vs expected, duplicates, dead letters, AWS
+//! calls per finding for each operation, the function's CPU per event and peak RSS (from
+//! `/proc`), the share of wall time some request was waiting on moto, and the drain time of
+//! a 10,000-event burst under AWS's published quotas computed from the measured calls.
+//!
+//! `scripts/bench-burst.sh` builds the release binary and runs this.
+
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use iamwatch_e2e::events;
+use iamwatch_e2e::moto::{assume, MotoServer};
+use iamwatch_e2e::org::{Account, TestOrg, MEMBER_ROLE, TICKET_MIN_SCORE};
+use iamwatch_e2e::proxy::FaultProxy;
+use iamwatch_e2e::runtime_api::{Answer, RuntimeApi};
+use iamwatch_e2e::sqs;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Receives before a message is a dead letter (the queue's maxReceiveCount).
+const MAX_RECEIVES: u32 = 5;
+
+struct Args {
+    detect: String,
+    events: usize,
+    batch: usize,
+    runs: Vec<usize>,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        detect: "target/release/bootstrap".to_string(),
+        events: 1000,
+        batch: 100,
+        runs: vec![1, 20],
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let v = it.next().unwrap_or_default();
+        match k.as_str() {
+            "--detect" => a.detect = v,
+            "--events" => a.events = v.parse().expect("--events N"),
+            "--batch" => a.batch = v.parse().expect("--batch N"),
+            "--accounts" => {
+                a.runs = v
+                    .split(',')
+                    .map(|n| n.parse().expect("--accounts N[,N]"))
+                    .collect()
+            }
+            other => panic!(
+                "unknown argument {other}: --detect PATH --events N --batch N --accounts N[,N]"
+            ),
+        }
+    }
+    a
+}
+
+/// What one run measured.
+struct Run {
+    accounts: usize,
+    events: usize,
+    findings_expected: usize,
+    findings_filed: usize,
+    events_published: usize,
+    events_distinct: usize,
+    urgent_expected: usize,
+    urgent_events: usize,
+    dead_letters: usize,
+    invocations: usize,
+    failed_reports: usize,
+    calls: BTreeMap<String, usize>,
+    cpu: Duration,
+    cpu_init: Duration,
+    peak_rss_kb: u64,
+    wall: Duration,
+    moto_busy: Duration,
+    busy_periods: usize,
+}
+
+fn main() {
+    let a = args();
+    let detect = std::fs::canonicalize(&a.detect).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (build it: cargo build --release -p iamwatch-detect)",
+            a.detect
+        )
+    });
+    let detect = detect.to_string_lossy().to_string();
+    let (events, batch, runs_wanted) = (a.events, a.batch, a.runs.clone());
+    let results = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let out = results.clone();
+    iamwatch_e2e::run(move || async move {
+        for accounts in runs_wanted {
+            let r = run(&detect, accounts, events, batch).await;
+            print_run(&r);
+            out.lock().unwrap_or_else(|p| p.into_inner()).push(r);
+        }
+    });
+    let runs = results.lock().unwrap_or_else(|p| p.into_inner());
+    print_quota_table(&runs);
+}
+
+/// The accounts of the run: prod, sandbox, then new accounts with the member role.
+async fn accounts(org: &TestOrg, n: usize) -> Vec<Account> {
+    let mut out = vec![org.prod.clone(), org.sandbox.clone()];
+    out.truncate(n);
+    let client = aws_sdk_organizations::Client::new(&org.management);
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]
+    })
+    .to_string();
+    while out.len() < n {
+        let name = format!("burst-{}", out.len());
+        let created = client
+            .create_account()
+            .email(format!("{name}@example.com"))
+            .account_name(&name)
+            .send()
+            .await
+            .expect("CreateAccount");
+        let id = created
+            .create_account_status()
+            .and_then(|s| s.account_id())
+            .expect("account id")
+            .to_string();
+        let sdk = assume(
+            &org.management,
+            &format!("arn:aws:iam::{id}:role/OrganizationAccountAccessRole"),
+        )
+        .await
+        .expect("assume");
+        aws_sdk_iam::Client::new(&sdk)
+            .create_role()
+            .role_name(MEMBER_ROLE)
+            .assume_role_policy_document(&trust)
+            .send()
+            .await
+            .expect("CreateRole");
+        out.push(Account {
+            id,
+            name,
+            ou: String::new(),
+            sdk,
+        });
+    }
+    out
+}
+
+/// The burst: per user, CreateUser and CreateAccessKey (for another user: the caller is an
+/// admin) events, users spread round-robin over the accounts. Returns the envelopes.
+async fn burst(accounts: &[Account], events_wanted: usize) -> Vec<Value> {
+    let users = events_wanted / 2;
+    let mut out = Vec::with_capacity(users * 2);
+    for i in 0..users {
+        let account = &accounts[i % accounts.len()];
+        let user = format!("burst-user-{i}");
+        aws_sdk_iam::Client::new(&account.sdk)
+            .create_user()
+            .user_name(&user)
+            .send()
+            .await
+            .expect("CreateUser");
+        for rule in ["iam-user-created", "access-key-created-for-other-user"] {
+            let key = format!("AKIABURST{i:011}");
+            let mut env = events::build(rule, &account.id, &user, &key).expect("sample");
+            env["detail"]["eventID"] = Value::from(format!("burst-{rule}-{i}"));
+            out.push(env);
+        }
+    }
+    out
+}
+
+async fn send_all(sdk: &aws_config::SdkConfig, url: &str, envelopes: &[Value]) {
+    let client = aws_sdk_sqs::Client::new(sdk);
+    for (n, chunk) in envelopes.chunks(10).enumerate() {
+        let entries: Vec<SendMessageBatchRequestEntry> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(format!("m{n}-{i}"))
+                    .message_body(e.to_string())
+                    .build()
+                    .expect("entry")
+            })
+            .collect();
+        let out = client
+            .send_message_batch()
+            .queue_url(url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .expect("SendMessageBatch");
+        assert!(out.failed().is_empty(), "{:?}", out.failed());
+    }
+}
+
+/// utime + stime of a process, and its peak RSS in kB.
+fn proc_usage(pid: u32) -> (Duration, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    // utime and stime are fields 14 and 15 of stat: 12 and 13 after the state field.
+    let hz = clock_ticks();
+    let cpu = Duration::from_secs_f64((ticks(11) + ticks(12)) as f64 / hz as f64);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let hwm = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    (cpu, hwm)
+}
+
+fn clock_ticks() -> u64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100)
+}
+
+async fn run(detect: &str, n_accounts: usize, n_events: usize, batch: usize) -> Run {
+    let moto = MotoServer::start().expect("moto_server");
+    let org = TestOrg::create(&moto.endpoint()).await.expect("org");
+    let accounts = accounts(&org, n_accounts).await;
+    let envelopes = burst(&accounts, n_events).await;
+    let sec = &org.security;
+    send_all(&sec.sdk, &org.events_queue_url, &envelopes).await;
+    let proxy = FaultProxy::start(&moto.endpoint()).await.expect("proxy");
+    let api = RuntimeApi::start().await.expect("runtime api");
+    let creds = sec
+        .sdk
+        .credentials_provider()
+        .expect("credentials")
+        .provide_credentials()
+        .await
+        .expect("credentials");
+    let log = std::env::temp_dir().join(format!("iamwatch-bench-burst-{n_accounts}.log"));
+    let mut child = Command::new(detect)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", api.address())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "iamwatch-detect")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/iamwatch-detect")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", proxy.endpoint())
+        .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
+        .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
+        .env(
+            "AWS_SESSION_TOKEN",
+            creds.session_token().unwrap_or_default(),
+        )
+        .env("IAMWATCH_EVENT_BUS", iamwatch_e2e::org::BUS)
+        .env("IAMWATCH_ORG_ROLE_ARN", org.org_role_arn())
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&log).expect("log file"))
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn bootstrap");
+    let pid = child.id();
+    // Init: until the function polls for its first invocation.
+    let init_started = Instant::now();
+    while api.first_poll().is_none() && init_started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (cpu_init, _) = proc_usage(pid);
+    proxy.reset_counts();
+
+    let queue = &org.events_queue_url;
+    let sqs_client = aws_sdk_sqs::Client::new(&sec.sdk);
+    let mut receives: HashMap<String, u32> = HashMap::new();
+    let mut dead_letters = 0;
+    let mut invocations = 0;
+    let mut failed_reports = 0;
+    let started = Instant::now();
+    loop {
+        let messages = sqs::receive(&sec.sdk, queue, batch).await.expect("receive");
+        if messages.is_empty() {
+            break;
+        }
+        let payload = serde_json::to_string(&sqs::sqs_event(
+            &messages,
+            "arn:aws:sqs:us-east-1:000000000000:iamwatch-events",
+        ))
+        .expect("payload");
+        api.invoke(payload);
+        invocations += 1;
+        let failed: HashSet<String> = match api.answer(Duration::from_secs(120)).await {
+            Some(Answer::Response { body, .. }) => {
+                let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                v["batchItemFailures"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|f| f["itemIdentifier"].as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            }
+            other => panic!(
+                "invocation {invocations}: {other:?} (logs: {})",
+                log.display()
+            ),
+        };
+        failed_reports += failed.len();
+        for m in &messages {
+            let id = m.message_id().unwrap_or_default().to_string();
+            let handle = m.receipt_handle().unwrap_or_default();
+            if failed.contains(&id) {
+                let n = receives.entry(id).or_default();
+                *n += 1;
+                if *n >= MAX_RECEIVES {
+                    dead_letters += 1;
+                } else {
+                    let _ = sqs_client
+                        .change_message_visibility()
+                        .queue_url(queue)
+                        .receipt_handle(handle)
+                        .visibility_timeout(0)
+                        .send()
+                        .await;
+                    continue;
+                }
+            }
+            let _ = sqs_client
+                .delete_message()
+                .queue_url(queue)
+                .receipt_handle(handle)
+                .send()
+                .await;
+        }
+    }
+    let wall = started.elapsed();
+    let moto_busy = proxy.upstream_busy();
+    let busy_periods = proxy.busy_periods();
+    let (cpu_total, peak_rss_kb) = proc_usage(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    let calls: BTreeMap<String, usize> = proxy.all_requests().into_iter().collect();
+
+    // What reached Security Hub (every account, the security account's fallback included).
+    let mut filed = HashSet::new();
+    for account in accounts.iter().chain([sec]) {
+        for id in finding_ids(&account.sdk).await {
+            filed.insert(id);
+        }
+    }
+    let published = drain_events(&sec.sdk, &org.findings_queue_url).await;
+    let urgent = drain_events(&sec.sdk, &org.tickets_queue_url).await;
+    let distinct: HashSet<&String> = published.iter().map(|(id, _)| id).collect();
+    let urgent_expected = published
+        .iter()
+        .filter(|(_, score)| *score >= u64::from(TICKET_MIN_SCORE))
+        .map(|(id, _)| id)
+        .collect::<HashSet<_>>()
+        .len();
+    Run {
+        accounts: n_accounts,
+        events: envelopes.len(),
+        findings_expected: envelopes.len(),
+        findings_filed: filed.len(),
+        events_published: published.len(),
+        events_distinct: distinct.len(),
+        urgent_expected,
+        urgent_events: urgent.len(),
+        dead_letters,
+        invocations,
+        failed_reports,
+        calls,
+        cpu: cpu_total.saturating_sub(cpu_init),
+        cpu_init,
+        peak_rss_kb,
+        wall,
+        moto_busy,
+        busy_periods,
+    }
+}
+
+/// Ids of the iamwatch findings of an account (GetFindings, every page).
+async fn finding_ids(sdk: &aws_config::SdkConfig) -> Vec<String> {
+    let client = aws_sdk_securityhub::Client::new(sdk);
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .get_findings()
+            .max_results(100)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .expect("GetFindings");
+        out.extend(
+            page.findings()
+                .iter()
+                .filter_map(|f| f.id())
+                .filter(|id| id.starts_with("iamwatch/"))
+                .map(str::to_string),
+        );
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_string()),
+            _ => return out,
+        }
+    }
+}
+
+/// The finding events on a queue: (finding id, score) each, received and deleted.
+async fn drain_events(sdk: &aws_config::SdkConfig, url: &str) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    loop {
+        let messages = sqs::receive(sdk, url, 10).await.expect("receive");
+        if messages.is_empty() {
+            return out;
+        }
+        for m in &messages {
+            let v: Value = serde_json::from_str(m.body().unwrap_or("{}")).unwrap_or(Value::Null);
+            let d = &v["detail"];
+            out.push((
+                d["findingId"].as_str().unwrap_or_default().to_string(),
+                d["score"].as_u64().unwrap_or(0),
+            ));
+        }
+        sqs::delete(sdk, url, &messages.iter().collect::<Vec<_>>())
+            .await
+            .expect("delete");
+    }
+}
+
+const IAM_READS: [&str; 8] = [
+    "GetUser",
+    "ListGroupsForUser",
+    "ListAttachedUserPolicies",
+    "ListUserPolicies",
+    "ListMFADevices",
+    "ListAccessKeys",
+    "GetLoginProfile",
+    "ListAttachedGroupPolicies",
+];
+
+impl Run {
+    fn per_finding(&self, op: &str) -> f64 {
+        *self.calls.get(op).unwrap_or(&0) as f64 / self.findings_filed.max(1) as f64
+    }
+
+    fn iam_reads_per_event(&self) -> f64 {
+        IAM_READS
+            .iter()
+            .map(|op| *self.calls.get(*op).unwrap_or(&0))
+            .sum::<usize>() as f64
+            / self.events as f64
+    }
+
+    fn cpu_ms_per_event(&self) -> f64 {
+        self.cpu.as_secs_f64() * 1000.0 / self.events as f64
+    }
+}
+
+fn print_run(r: &Run) {
+    println!(
+        "\n### {} event(s) in {} account(s), batches of up to {}",
+        r.events,
+        r.accounts,
+        r.events.div_ceil(r.invocations.max(1))
+    );
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| findings filed / expected | {} / {} |",
+        r.findings_filed, r.findings_expected
+    );
+    println!(
+        "| finding events published (distinct findings) / expected | {} ({}) / {} |",
+        r.events_published, r.events_distinct, r.findings_expected
+    );
+    println!(
+        "| urgent finding events (the ticket queue) / expected | {} / {} |",
+        r.urgent_events, r.urgent_expected
+    );
+    println!(
+        "| duplicate finding events | {} |",
+        r.events_published - r.events_distinct
+    );
+    println!("| dead letters | {} |", r.dead_letters);
+    println!(
+        "| invocations (messages reported failed) | {} ({}) |",
+        r.invocations, r.failed_reports
+    );
+    println!(
+        "| detect CPU per event (init excluded; init {:.0} ms) | {:.3} ms |",
+        r.cpu_init.as_secs_f64() * 1000.0,
+        r.cpu_ms_per_event()
+    );
+    println!(
+        "| detect peak RSS | {:.1} MB |",
+        r.peak_rss_kb as f64 / 1024.0
+    );
+    println!(
+        "| wall time / waiting on moto | {:.1} s / {:.0} % |",
+        r.wall.as_secs_f64(),
+        100.0 * r.moto_busy.as_secs_f64() / r.wall.as_secs_f64().max(1e-9)
+    );
+    println!(
+        "| round trips on the critical path per invocation | {:.1} |",
+        r.busy_periods as f64 / r.invocations.max(1) as f64
+    );
+    println!("| IAM reads per event | {:.2} |", r.iam_reads_per_event());
+    println!();
+    println!("| AWS operation | calls | per finding |");
+    println!("|---|---|---|");
+    for (op, n) in &r.calls {
+        println!("| {op} | {n} | {:.4} |", r.per_finding(op));
+    }
+}
+
+/// AWS's published quotas (requests per second) the drain time is computed with.
+const SECURITY_HUB_BIF_TPS: f64 = 10.0;
+const EVENTBRIDGE_PUT_EVENTS_TPS: f64 = 10_000.0;
+const STS_TPS: f64 = 600.0;
+/// IAM publishes no per-operation request rate; this is an assumption (see BENCHMARKS.md).
+const IAM_READ_TPS_ASSUMED: f64 = 20.0;
+/// The detect mapping's MaximumConcurrency (cdk/lib/constructs/detect.ts).
+const DETECT_MAX_CONCURRENCY: f64 = 5.0;
+/// Assumed latency of one AWS round trip inside a Region.
+const AWS_ROUND_TRIP_S: f64 = 0.05;
+
+/// Drain time of a 10,000-event burst, per quota, from the calls per finding measured.
+fn print_quota_table(runs: &[Run]) {
+    const BURST: f64 = 10_000.0;
+    println!(
+        "\n### Drain time of a 10,000-event burst under AWS's quotas (from the calls measured)\n"
+    );
+    println!("| quota (rate) | calls per event, measured | 1 account | 100 accounts |");
+    println!("|---|---|---|---|");
+    let one = runs.iter().find(|r| r.accounts == 1);
+    let spread = runs
+        .iter()
+        .filter(|r| r.accounts > 1)
+        .max_by_key(|r| r.accounts);
+    let fmt = |s: f64| {
+        if s < 1.0 {
+            "< 1 s".to_string()
+        } else {
+            format!("{s:.0} s")
+        }
+    };
+    let per_event = |r: &Run, ops: &[&str]| {
+        ops.iter()
+            .map(|op| *r.calls.get(*op).unwrap_or(&0))
+            .sum::<usize>() as f64
+            / r.events as f64
+    };
+    let row = |name: &str, ops: &[&str], per_account: bool, rate: f64| {
+        let (Some(o), Some(s)) = (one, spread) else {
+            return;
+        };
+        let (c1, cs) = (per_event(o, ops), per_event(s, ops));
+        // Per-account quotas: 100 accounts share the burst, each its own quota; per-account
+        // calls are the spread run's calls per event times the account's 100 events.
+        let t1 = BURST * c1 / rate;
+        let t100 = if per_account {
+            BURST * cs / 100.0 / rate
+        } else {
+            BURST * cs / rate
+        };
+        println!(
+            "| {name} | {c1:.4} (1 account), {cs:.4} ({} accounts) | {} | {} |",
+            s.accounts,
+            fmt(t1),
+            fmt(t100)
+        );
+    };
+    row(
+        "Security Hub BatchImportFindings, 10/s per account (burst 30)",
+        &["BatchImportFindings"],
+        true,
+        SECURITY_HUB_BIF_TPS,
+    );
+    row(
+        "EventBridge PutEvents, 10,000/s per account (us-east-1), the security account's",
+        &["PutEvents"],
+        false,
+        EVENTBRIDGE_PUT_EVENTS_TPS,
+    );
+    row(
+        "IAM reads, no published rate: 20/s per account assumed",
+        &IAM_READS,
+        true,
+        IAM_READ_TPS_ASSUMED,
+    );
+    row(
+        "STS AssumeRole and GetCallerIdentity, 600/s per account, the security account's",
+        &["AssumeRole", "GetCallerIdentity"],
+        false,
+        STS_TPS,
+    );
+    if let (Some(o), Some(s)) = (one, spread) {
+        let lambda = |r: &Run| {
+            let per_invocation_s = r.cpu.as_secs_f64() / r.invocations.max(1) as f64
+                + AWS_ROUND_TRIP_S * r.busy_periods as f64 / r.invocations.max(1) as f64;
+            let invocations = BURST / (r.events as f64 / r.invocations.max(1) as f64);
+            (
+                invocations / DETECT_MAX_CONCURRENCY * per_invocation_s,
+                per_invocation_s,
+            )
+        };
+        let ((t1, i1), (t100, i100)) = (lambda(o), lambda(s));
+        println!(
+            "| Lambda: MaximumConcurrency 5 invocations of the batch size; an invocation = its CPU + its critical-path round trips x 50 ms | {i1:.2} s (1 account), {i100:.2} s ({} accounts) per invocation | {} | {} |",
+            s.accounts,
+            fmt(t1),
+            fmt(t100)
+        );
+    }
+}
