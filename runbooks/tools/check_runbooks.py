@@ -14,7 +14,9 @@ Checks:
   aws     every `aws ...` command in a fenced shell block names an operation of botocore's
           service model, only parameters of its input shape (or global CLI options), every
           required parameter, valid JSON / shorthand keys and enum values where literal.
-  scan    every `iamwatch scan ...` command runs against events/ (exit 0 or 1).
+  scan    every `iamwatch scan ...` command runs against events/, every
+          `iamwatch inventory check ...` against the sample reports of events/inventory/
+          (exit 0 or 1).
   links   relative links resolve to files in the repository, anchors to headings.
   lint    pymarkdown (config runbooks/.pymarkdown.json) reports nothing.
 
@@ -576,6 +578,41 @@ def scan_argv(tokens: list[str], repo: Path) -> list[str]:
     return argv
 
 
+INVENTORY_VALUE_OPTIONS = SCAN_VALUE_OPTIONS | {"--as-of"}
+
+
+def inventory_check_argv(tokens: list[str], repo: Path) -> list[str]:
+    """The argv to run for a documented `iamwatch inventory check` command: paths -> the sample
+    reports of events/inventory/ (but the malformed one), --policy and --org files -> the
+    examples, --as-of -> a fixed day when it is a placeholder."""
+    examples = {"--policy": repo / "examples/policy.toml",
+                "--org": repo / "examples/org.json"}
+    argv, paths, i = ["inventory", "check"], False, 3
+    while i < len(tokens):
+        tok = tokens[i]
+        name, eq, attached = tok.partition("=")
+        if name in INVENTORY_VALUE_OPTIONS:
+            value = attached if eq else (tokens[i + 1] if i + 1 < len(tokens) else "")
+            i += 1 if eq else 2
+            if name in examples:
+                if examples[name].is_file():
+                    argv += [name, str(examples[name].relative_to(repo))]
+            elif name == "--as-of" and is_placeholder(value):
+                argv += [name, "2026-12-01"]
+            else:
+                argv += [name, value]
+        elif tok.startswith("-"):
+            argv.append(tok)
+            i += 1
+        else:
+            paths = True
+            i += 1
+    if paths:
+        argv += sorted(str(p.relative_to(repo)) for p in (repo / "events/inventory").glob("*.csv")
+                       if p.name != "malformed.csv")
+    return argv
+
+
 def check_scan_commands(files: dict, iamwatch: Iamwatch) -> list[Problem]:
     problems, commands = [], []
     for path, text in files.items():
@@ -584,8 +621,13 @@ def check_scan_commands(files: dict, iamwatch: Iamwatch) -> list[Problem]:
                 problems.append(Problem(path, line, error))
             elif tokens and tokens[0] == "iamwatch" and len(tokens) > 1 and tokens[1] == "scan":
                 commands.append((path, line, tokens))
+            elif tokens[:3] == ["iamwatch", "inventory", "check"]:
+                commands.append((path, line, tokens))
     for path, line, tokens in commands:
-        argv = scan_argv(tokens, iamwatch.repo)
+        if tokens[1] == "inventory":
+            argv = inventory_check_argv(tokens, iamwatch.repo)
+        else:
+            argv = scan_argv(tokens, iamwatch.repo)
         try:
             proc = iamwatch.run(argv)
         except subprocess.TimeoutExpired:
@@ -595,7 +637,8 @@ def check_scan_commands(files: dict, iamwatch: Iamwatch) -> list[Problem]:
             err = " | ".join(proc.stderr.strip().splitlines()[-3:])
             problems.append(Problem(path, line, f"{iamwatch.show(argv)} exited "
                                                 f"{proc.returncode}: {err}"))
-    print(f"ran {len(commands)} `iamwatch scan` commands", file=sys.stderr)
+    print(f"ran {len(commands)} `iamwatch scan` and `iamwatch inventory check` commands",
+          file=sys.stderr)
     return problems
 
 
@@ -663,11 +706,12 @@ def check_rules(repo: Path, files: dict, rule_set: RuleSet) -> list[Problem]:
                                     f"rule {rid} ({source}) has no runbook runbooks/{rid}.md"))
     for path, text in files.items():
         name = path.stem
-        if path.name == "README.md" or name.startswith("ops-"):
+        if path.name == "README.md" or name.startswith(("ops-", "guide-")):
             continue
         if name not in ids:
             problems.append(Problem(path, 1, f"runbook names no rule id that exists ({source}); "
-                                             "pipeline runbooks are named ops-*.md"))
+                                             "pipeline runbooks are named ops-*.md, "
+                                             "guides guide-*.md"))
             continue
         problems += check_rule_runbook(path, text, rule_set.rules[name], rule_set.factors)
     readme = rb / "README.md"

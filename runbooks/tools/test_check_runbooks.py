@@ -93,6 +93,19 @@ class ScanArgvTest(unittest.TestCase):
                              ["scan", "--policy", "examples/policy.toml",
                               "--fail-on", "HIGH", "events/"])
 
+    def test_inventory_check_paths_become_the_sample_reports(self):
+        with tempfile.TemporaryDirectory() as d:
+            repo = Path(d)
+            (repo / "events/inventory").mkdir(parents=True)
+            for name in ("healthy.csv", "malformed.csv", "access-key-unused.csv"):
+                (repo / "events/inventory" / name).write_text("")
+            tokens = cr.simple_commands("iamwatch inventory check --org org.json "
+                                        "--as-of <yyyy-mm-dd> --format csv report.csv")[0]
+            self.assertEqual(cr.inventory_check_argv(tokens, repo),
+                             ["inventory", "check", "--as-of", "2026-12-01",
+                              "--format", "csv", "events/inventory/access-key-unused.csv",
+                              "events/inventory/healthy.csv"])
+
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -196,8 +209,9 @@ class RuleSetHelpers:
 class RuleSetTest(RuleSetHelpers, unittest.TestCase):
     def test_complete_set_passes(self):
         repo = self.make_repo({"iam-user-created.md": self.rule_doc("iam-user-created"),
-                               "ops-dlq.md": "# DLQ\n"},
-                              ["iam-user-created.md", "ops-dlq.md"])
+                               "ops-dlq.md": "# DLQ\n",
+                               "guide-iam-users-to-zero.md": "# Guide\n"},
+                              ["iam-user-created.md", "ops-dlq.md", "guide-iam-users-to-zero.md"])
         self.assertEqual(self.reasons(repo, self.rule_set("iam-user-created")), [])
 
     def test_every_rule_of_the_fixture_passes(self):

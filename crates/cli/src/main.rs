@@ -2,6 +2,7 @@
 //!
 //! - `scan`: read historical CloudTrail logs and print scored findings ([`scan`], [`output`]).
 //! - `rules`: list the rules, factors and the CloudTrail event names iamwatch reads.
+//! - `inventory check`: the hygiene rules over IAM credential report files ([`inventory`]).
 //! - `org snapshot` (cargo feature `aws`): write the organization's accounts, names and OU paths
 //!   for `scan --org` ([`org`]).
 //! - `hunt athena` (cargo feature `aws`): the rules over the organization's CloudTrail table in
@@ -12,6 +13,7 @@
 
 #[cfg(feature = "aws")]
 mod hunt;
+mod inventory;
 #[cfg(feature = "aws")]
 mod org;
 mod output;
@@ -62,6 +64,9 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: rules::RulesFormat,
     },
+    /// The IAM users that already exist: hygiene checks of credential reports.
+    #[command(subcommand)]
+    Inventory(inventory::InventoryCommand),
     /// The organization (needs AWS credentials of the management account or of a role with
     /// Organizations reads, such as iamwatch-org-reader).
     #[cfg(feature = "aws")]
@@ -145,6 +150,7 @@ fn main() -> ExitCode {
             factors,
             format,
         } => rules::print(event_names, factors, format).map(|_| 0),
+        Command::Inventory(cmd) => inventory::run(cmd),
         #[cfg(feature = "aws")]
         Command::Org(cmd) => org::run(cmd),
         #[cfg(feature = "aws")]

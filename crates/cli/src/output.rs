@@ -38,9 +38,13 @@ pub fn findings(format: Format, findings: &mut [Finding]) -> anyhow::Result<()> 
 fn target(f: &Finding) -> String {
     match (f.field(fields::USER), f.field(fields::ACCESS_KEY_ID)) {
         (Some(u), Some(k)) => format!("{u} {k}"),
-        (Some(u), None) => match f.field(fields::GRANT) {
-            Some(g) => format!("{u} {g}"),
-            None => u.to_string(),
+        (Some(u), None) => match (
+            f.field(fields::GRANT),
+            f.field(iamwatch_core::inventory::check::ACCESS_KEY_SLOT),
+        ) {
+            (Some(g), _) => format!("{u} {g}"),
+            (None, Some(slot)) => format!("{u} key {slot}"),
+            (None, None) => u.to_string(),
         },
         (None, Some(k)) => k.to_string(),
         (None, None) => "-".to_string(),

@@ -1,7 +1,8 @@
-//! `iamwatch rules`: the rule catalog and the scoring factors, as text for people and as JSON
+//! `iamwatch rules`: the rule catalog (real-time and inventory rules) and the scoring factors, as text for people and as JSON
 //! for the tools that must agree with the core (the runbook checker, the CDK app's forwarding
 //! rules through `cdk/lib/rules.json`, the tests).
 
+use iamwatch_core::inventory::rules as inventory_rules;
 use iamwatch_core::rules::{self, in_scope_event_names};
 use iamwatch_core::score::FACTORS;
 use serde_json::{json, Value};
@@ -13,24 +14,39 @@ pub enum RulesFormat {
     Json,
 }
 
-/// Every rule as the JSON objects of `iamwatch rules --format json`.
+/// Every rule as the JSON objects of `iamwatch rules --format json`: the real-time rules
+/// (`"kind": "event"`, fired by the CloudTrail calls of `event_names`, ended by those of
+/// `resolving_events`), then the inventory's hygiene rules (`"kind": "inventory"`, fired by a
+/// credential report row of `event_source`'s service: no call to forward, so both lists are
+/// empty and an event-forwarding reader adds nothing for them).
 pub fn rules_json() -> Value {
-    Value::Array(
-        rules::metas()
-            .map(|m| {
-                json!({
-                    "id": m.id,
-                    "title": m.title,
-                    "base": m.base,
-                    "event_source": m.event_source,
-                    "event_names": m.watched_event_names(),
-                    "resolving_events": m.resolved_by,
-                    "types": m.types,
-                    "attack": m.attack,
-                })
-            })
-            .collect(),
-    )
+    let event = rules::metas().map(|m| {
+        json!({
+            "id": m.id,
+            "kind": "event",
+            "title": m.title,
+            "base": m.base,
+            "event_source": m.event_source,
+            "event_names": m.watched_event_names(),
+            "resolving_events": m.resolved_by,
+            "types": m.types,
+            "attack": m.attack,
+        })
+    });
+    let hygiene = inventory_rules::metas().map(|m| {
+        json!({
+            "id": m.id,
+            "kind": "inventory",
+            "title": m.title,
+            "base": m.base,
+            "event_source": m.event_source,
+            "event_names": m.event_names,
+            "resolving_events": m.resolved_by,
+            "types": m.types,
+            "attack": m.attack,
+        })
+    });
+    Value::Array(event.chain(hygiene).collect())
 }
 
 /// Every factor as the JSON objects of `iamwatch rules --factors --format json`.
@@ -71,6 +87,11 @@ pub fn print(
                 m.base,
                 m.watched_event_names().join(", ")
             );
+        }
+        println!();
+        println!("INVENTORY RULES (on credential report rows: `iamwatch inventory check`)");
+        for m in inventory_rules::metas() {
+            println!("  {:<42} base {:>2}  {}", m.id, m.base, m.title);
         }
         println!();
     }

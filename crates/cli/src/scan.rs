@@ -59,7 +59,7 @@ impl Reporter for Stderr {
 }
 
 /// Reads a configuration file (policy, org snapshot) of at most [`CONFIG_FILE_LIMIT`] bytes.
-fn read_config(path: &Path) -> std::io::Result<String> {
+pub(crate) fn read_config(path: &Path) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;
     let size = file
         .metadata()

@@ -336,7 +336,8 @@ fn rules_as_json() {
     assert_eq!(code, 0);
     let rules: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
     let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, iamwatch_core::rules::ids());
+    // The real-time rules, then the inventory's hygiene rules.
+    assert_eq!(ids, iamwatch_core::inventory::all_rule_ids());
     let created = &rules[0];
     assert_eq!(created["id"], "iam-user-created");
     assert_eq!(created["base"], 40);

@@ -14,6 +14,10 @@ use crate::score::Score;
 use crate::subject::Subject;
 use std::collections::BTreeMap;
 
+/// `ProductFields` key of a hygiene finding about an access key: the key's slot in the
+/// credential report (`1` or `2`), beside `iamwatch/AccessKeyId` when the id is known.
+pub const ACCESS_KEY_SLOT: &str = "iamwatch/AccessKeySlot";
+
 /// A credential report row as the observation a finding is built from: the user (its ARN is
 /// the finding's actor), seen at the instant of the check. No API call, no caller.
 pub struct RowObservation<'a> {
@@ -137,8 +141,12 @@ pub fn evaluate(
                 target_user: users.get(&row.user).cloned(),
                 ..account.clone()
             };
-            out.findings
-                .push(crate::engine::finding(&d, &o, policy, &e, ctx));
+            let (mut f, score) = crate::engine::finding(&d, &o, policy, &e, ctx);
+            if let Subject::UserAccessKey { slot, .. } = &d.subject {
+                f.product_fields
+                    .insert(ACCESS_KEY_SLOT.to_string(), slot.to_string());
+            }
+            out.findings.push((f, score));
         }
     }
     out
@@ -217,6 +225,8 @@ mod tests {
             Some("arn:aws:iam::111122223333:root")
         );
         let (key, s) = &ev.findings[1];
+        assert_eq!(key.field(ACCESS_KEY_SLOT), Some("1"));
+        assert_eq!(root.field(ACCESS_KEY_SLOT), None);
         assert_eq!(s.factor_ids(), "critical-account,target-is-admin");
         assert_eq!(s.value, 60);
         assert_eq!(key.resources[0].kind, "AwsIamUser");

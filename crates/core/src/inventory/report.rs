@@ -497,6 +497,42 @@ pub(crate) mod tests {
         assert!(parse(b"").is_err());
     }
 
+    proptest::proptest! {
+        /// Any bytes: an error or a report, never a panic.
+        #[test]
+        fn never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let _ = parse(&bytes);
+            let mut text = format!("{HEADER}\n").into_bytes();
+            text.extend_from_slice(&bytes);
+            let _ = parse(&text);
+        }
+
+        /// One cell of a good report replaced by anything: its row is read or named by its line,
+        /// and every other row is read.
+        #[test]
+        fn one_bad_cell_costs_at_most_its_row(
+            row in 0usize..3,
+            column in 2usize..22,
+            value in "[ -!#-+\\--~]{0,24}",
+        ) {
+            let users: Vec<String> = ["ann", "ben", "cat"]
+                .iter()
+                .map(|u| format!("{u},arn:aws:iam::111122223333:user/{u},2021-01-01T00:00:00+00:00,true,2026-11-01T00:00:00+00:00,2021-01-01T00:00:00+00:00,N/A,false,true,2021-01-01T00:00:00+00:00,2026-11-30T00:00:00+00:00,us-east-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"))
+                .collect();
+            let mut cells: Vec<String> = users[row].split(',').map(String::from).collect();
+            cells[column] = value;
+            let mut lines = vec![HEADER.to_string(), ROOT.to_string()];
+            for (i, u) in users.iter().enumerate() {
+                lines.push(if i == row { cells.join(",") } else { u.clone() });
+            }
+            let r = parse(lines.join("\n").as_bytes()).unwrap();
+            proptest::prop_assert_eq!(r.rows.len() + r.problems.len(), 4);
+            for p in &r.problems {
+                proptest::prop_assert_eq!(p.line, row as u64 + 3);
+            }
+        }
+    }
+
     #[test]
     fn columns_are_found_by_name() {
         // The columns of a user row in another order, without the optional ones.

@@ -29,6 +29,16 @@ pub fn is_denial(code: &str) -> bool {
         || code == "UnauthorizedOperation"
 }
 
+/// Whether an `errorMessage` says a service control policy denied the call: AWS writes
+/// "... with an explicit deny in a service control policy" (the guardrail that keeps an OU
+/// free of IAM users).
+pub fn denied_by_scp(message: Option<&str>) -> bool {
+    message.is_some_and(|m| {
+        m.to_ascii_lowercase()
+            .contains("explicit deny in a service control policy")
+    })
+}
+
 pub struct Rule;
 
 impl super::Rule for Rule {
@@ -47,10 +57,15 @@ impl super::Rule for Rule {
         let actor = r.actor();
         let day = crate::time::utc_date(&r.event_time).unwrap_or_else(|| r.event_time.clone());
         let target = r.param("userName").map(str::to_string);
+        let guardrail = if denied_by_scp(r.error_message.as_deref()) {
+            " by a guardrail (an explicit deny in a service control policy)"
+        } else {
+            ""
+        };
         Some(Detection {
             rule: &META,
             summary: format!(
-                "was denied {}{} ({code})",
+                "was denied {}{}{guardrail} ({code})",
                 r.event_name,
                 target
                     .as_deref()
@@ -117,6 +132,43 @@ mod tests {
         )
         .is_none());
         assert!(detect(&failed(record("ListUsers", json!({})), "AccessDenied"), &p).is_none());
+    }
+
+    /// A call a service control policy denied says a guardrail blocked it; other denials
+    /// do not.
+    #[test]
+    fn a_denial_by_a_service_control_policy_names_the_guardrail() {
+        let p = Policy::default();
+        let mut r = failed(
+            record("CreateUser", json!({"userName": "bob"})),
+            "AccessDenied",
+        );
+        r.error_message = Some(
+            "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: \
+             iam:CreateUser on resource: arn:aws:iam::111122223333:user/bob with an explicit \
+             deny in a service control policy"
+                .into(),
+        );
+        let d = detect(&r, &p).unwrap();
+        assert_eq!(
+            d.summary,
+            "was denied CreateUser on bob by a guardrail (an explicit deny in a service \
+             control policy) (AccessDenied)"
+        );
+        r.error_message = Some(
+            "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: \
+             iam:CreateUser because no identity-based policy allows the iam:CreateUser action"
+                .into(),
+        );
+        assert_eq!(
+            detect(&r, &p).unwrap().summary,
+            "was denied CreateUser on bob (AccessDenied)"
+        );
+        r.error_message = None;
+        assert_eq!(
+            detect(&r, &p).unwrap().summary,
+            "was denied CreateUser on bob (AccessDenied)"
+        );
     }
 
     /// Failed sign-ins are no denial of an IAM change, even should a producer give them an

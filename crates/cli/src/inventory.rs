@@ -1,0 +1,248 @@
+//! `iamwatch inventory`: the IAM users that already exist.
+//!
+//! - `inventory check`: the hygiene rules over IAM credential report files, offline (no AWS
+//!   access), printed as `scan` prints its findings, with its exit statuses.
+
+use crate::scan::read_config;
+use crate::{output, parse_label, term, Format};
+use anyhow::Context;
+use clap::Subcommand;
+use iamwatch_core::build::FindingContext;
+use iamwatch_core::enrich::{Enrichment, OrgSnapshot};
+use iamwatch_core::inventory::{self, report, Day};
+use iamwatch_core::{Finding, Label, Policy};
+use iamwatch_scan::limits::{self, Limit, MIB};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// The largest credential report read: AWS's report of 5,000 users is about 1.5 MiB.
+const MAX_REPORT_SIZE: u64 = 64 * MIB;
+
+/// `iamwatch inventory ...`.
+#[derive(Subcommand)]
+pub enum InventoryCommand {
+    /// Apply the hygiene rules to IAM credential reports (CSV files as GetCredentialReport
+    /// returns them, decoded) and print scored findings. Offline: no AWS access.
+    ///
+    /// Reads files and directories (recursively, taking *.csv; a file named on the command
+    /// line is always read). The account of each report is the one its ARNs name. A row that
+    /// cannot be read is reported with its file and line, and the rest of the report is read.
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Credential report CSV files, or directories of them.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Policy file (TOML): the [inventory] thresholds (unused_days, grace_days,
+    /// key_max_age_days), critical and sandbox OUs, suppressions.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Org snapshot (JSON, from `iamwatch org snapshot`): account names and OU paths.
+    #[arg(long, value_name = "FILE")]
+    pub org: Option<PathBuf>,
+    /// The day ages are measured to (YYYY-MM-DD, from its start, 00:00 UTC). Default: now.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    pub as_of: Option<Day>,
+    /// Output format, as for `scan`.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Print only findings at or above this severity.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_label)]
+    pub min_severity: Option<Label>,
+    /// Exit with status 1 when a finding is at or above this severity (printed or not).
+    #[arg(long, value_name = "LEVEL", value_parser = parse_label)]
+    pub fail_on: Option<Label>,
+    /// Base URL of the runbooks as you serve them (`<URL>/<rule-id>.md`).
+    #[arg(long, value_name = "URL")]
+    pub runbook_base_url: Option<String>,
+    /// Security Hub region written into finding ARNs.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+}
+
+fn parse_day(s: &str) -> Result<Day, String> {
+    s.parse().map_err(|e: inventory::day::BadDay| e.to_string())
+}
+
+/// Runs an inventory command; returns the exit status.
+pub fn run(cmd: InventoryCommand) -> anyhow::Result<u8> {
+    match cmd {
+        InventoryCommand::Check(args) => check(&args),
+    }
+}
+
+/// The report files under `paths`, in order: named files as given, directories walked in name
+/// order taking `*.csv` regular files. What cannot be listed is an error message.
+fn report_files(paths: &[PathBuf], errors: &mut Vec<String>) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<String>) {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                errors.push(format!("{}: cannot list the directory: {e}", dir.display()));
+                return;
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for p in paths {
+            // Symbolic links are not followed inside directories: no loops, each file once.
+            match std::fs::symlink_metadata(&p) {
+                Ok(m) if m.is_dir() => walk(&p, out, errors),
+                Ok(m) if m.is_file() => {
+                    if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")) {
+                        out.push(p);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => errors.push(format!("{}: {e}", p.display())),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            walk(p, &mut out, errors);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn read_report(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let mut file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        anyhow::bail!("is a directory");
+    }
+    let size = meta.is_file().then_some(meta.len());
+    Ok(limits::read_bounded(
+        &mut file,
+        MAX_REPORT_SIZE,
+        Limit::File,
+        size,
+    )?)
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// `iamwatch inventory check`.
+fn check(args: &CheckArgs) -> anyhow::Result<u8> {
+    let policy = match &args.policy {
+        Some(p) => {
+            let text = read_config(p)
+                .with_context(|| format!("cannot read policy file {}", p.display()))?;
+            Policy::from_toml(&text, &p.display().to_string())?
+        }
+        None => Policy::default(),
+    };
+    let org = match &args.org {
+        Some(p) => {
+            let text = read_config(p)
+                .with_context(|| format!("cannot read org snapshot {}", p.display()))?;
+            Some(OrgSnapshot::from_json(&text, &p.display().to_string())?)
+        }
+        None => None,
+    };
+    let as_of = args.as_of.map_or_else(now_millis, Day::start_millis);
+    let ctx = FindingContext {
+        region: args.region.clone(),
+        partition: "aws".to_string(),
+        runbook_base_url: args.runbook_base_url.clone(),
+    };
+
+    let mut errors = Vec::new();
+    let files = report_files(&args.paths, &mut errors);
+    for e in &errors {
+        term::line(e);
+    }
+    let mut error_count = errors.len();
+    // Findings by id: a finding that two reports of one account make is listed once, from the
+    // later file (the order of the command line, then of names in a directory).
+    let mut findings: BTreeMap<String, (usize, Finding)> = BTreeMap::new();
+    let (mut users, mut suppressed, mut reports) = (0usize, 0usize, 0usize);
+    for (order, path) in files.iter().enumerate() {
+        let shown = path.display();
+        let bytes = match read_report(path) {
+            Ok(b) => b,
+            Err(e) => {
+                term::line(&format!("{shown}: cannot read: {e:#}"));
+                error_count += 1;
+                continue;
+            }
+        };
+        let report = match report::parse(&bytes) {
+            Ok(r) => r,
+            Err(e) => {
+                term::line(&format!("{shown}: {e}"));
+                error_count += 1;
+                continue;
+            }
+        };
+        for p in &report.problems {
+            term::line(&format!("{shown}:{}: {}", p.line, p.problem));
+            error_count += 1;
+        }
+        reports += 1;
+        users += report.users().count();
+        let account = match &org {
+            Some(o) => o.enrichment(&report.account_id),
+            None => Enrichment::default(),
+        };
+        let ev = inventory::evaluate(&report, &policy, as_of, &account, &BTreeMap::new(), &ctx);
+        for s in &ev.suppressed {
+            term::line(&format!(
+                "{shown}: suppressed {} {} in {}: {}",
+                s.detection.rule.id,
+                s.detection.subject.key(),
+                s.account_id,
+                s.reason
+            ));
+        }
+        suppressed += ev.suppressed.len();
+        for (f, _) in ev.findings {
+            let id = f.id.clone();
+            if let Some((earlier, _)) = findings.insert(id.clone(), (order, f)) {
+                term::line(&format!(
+                    "{shown}: finding {id} is also made by {}: listed once, from this file",
+                    files[earlier].display()
+                ));
+            }
+        }
+    }
+    let mut findings: Vec<(usize, Finding)> = findings.into_values().collect();
+    findings.sort_by_key(|(order, _)| *order);
+    let mut findings: Vec<Finding> = findings.into_iter().map(|(_, f)| f).collect();
+
+    let failed = args
+        .fail_on
+        .is_some_and(|level| findings.iter().any(|f| f.severity.label >= level));
+    if let Some(min) = args.min_severity {
+        findings.retain(|f| f.severity.label >= min);
+    }
+    output::findings(args.format, &mut findings)?;
+    if args.format == Format::Table || std::io::stderr().is_terminal() {
+        term::line(&format!(
+            "{} from {users} IAM user{} in {reports} credential report{} as of {}; {suppressed} suppressed; {error_count} error{}",
+            iamwatch_core::finding::count_phrase(&findings),
+            if users == 1 { "" } else { "s" },
+            if reports == 1 { "" } else { "s" },
+            iamwatch_core::time::format_millis(as_of),
+            if error_count == 1 { "" } else { "s" },
+        ));
+    }
+    Ok(if error_count > 0 {
+        2
+    } else if failed {
+        1
+    } else {
+        0
+    })
+}
