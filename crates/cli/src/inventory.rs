@@ -29,6 +29,13 @@ pub enum InventoryCommand {
     /// line is always read). The account of each report is the one its ARNs name. A row that
     /// cannot be read is reported with its file and line, and the rest of the report is read.
     Check(CheckArgs),
+    /// Sweep every account of the organization (cargo feature `aws`): each account's IAM users
+    /// into the dated tables under --out, hygiene findings filed in Security Hub, the report,
+    /// and a summary line (to Slack when IAMWATCH_SLACK_SECRET_ARN is set). Uses the
+    /// environment of the inventory function (IAMWATCH_MEMBER_ROLE, IAMWATCH_ORG_ROLE_ARN,
+    /// AWS_ENDPOINT_URL, ...).
+    #[cfg(feature = "aws")]
+    Sweep(crate::sweep::SweepArgs),
 }
 
 #[derive(clap::Args)]
@@ -71,6 +78,8 @@ fn parse_day(s: &str) -> Result<Day, String> {
 pub fn run(cmd: InventoryCommand) -> anyhow::Result<u8> {
     match cmd {
         InventoryCommand::Check(args) => check(&args),
+        #[cfg(feature = "aws")]
+        InventoryCommand::Sweep(args) => crate::sweep::run(args),
     }
 }
 

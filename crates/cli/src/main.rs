@@ -3,6 +3,8 @@
 //! - `scan`: read historical CloudTrail logs and print scored findings ([`scan`], [`output`]).
 //! - `rules`: list the rules, factors and the CloudTrail event names iamwatch reads.
 //! - `inventory check`: the hygiene rules over IAM credential report files ([`inventory`]).
+//! - `inventory sweep` (cargo feature `aws`): the daily sweep of every account's IAM users into
+//!   the inventory tables, findings and the report ([`sweep`]).
 //! - `org snapshot` (cargo feature `aws`): write the organization's accounts, names and OU paths
 //!   for `scan --org` ([`org`]).
 //! - `hunt athena` (cargo feature `aws`): the rules over the organization's CloudTrail table in
@@ -19,6 +21,8 @@ mod org;
 mod output;
 mod rules;
 mod scan;
+#[cfg(feature = "aws")]
+mod sweep;
 mod term;
 
 use clap::{Parser, Subcommand, ValueEnum};
