@@ -4,9 +4,10 @@
 #
 #   target/lambda/iamwatch-detect/bootstrap
 #   target/lambda/iamwatch-ticket/bootstrap
+#   target/lambda/iamwatch-inventory/bootstrap
 #
 # Usage: scripts/package-lambdas.sh [--no-install] [--check] [PACKAGE...]
-#   PACKAGE       cargo packages to build (default: iamwatch-detect iamwatch-ticket)
+#   PACKAGE       cargo packages to build (default: iamwatch-detect iamwatch-ticket iamwatch-inventory)
 #   --no-install  do not install the tools (cargo-lambda and zig from PyPI, the Rust target);
 #                 fail if they are missing
 #   --check       check the packages and the tools, build nothing
@@ -36,7 +37,7 @@ for arg in "$@"; do
   esac
 done
 if [ "${#packages[@]}" -eq 0 ]; then
-  packages=(iamwatch-detect iamwatch-ticket)
+  packages=(iamwatch-detect iamwatch-ticket iamwatch-inventory)
 fi
 
 command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust with rustup (https://rustup.rs)"

@@ -42,6 +42,9 @@ pub enum Fault {
     ServerError,
     /// HTTP 403 `AccessDenied` / `AccessDeniedException`.
     AccessDenied,
+    /// An error of the operation itself: the HTTP status and the code (e.g. 404
+    /// `ReportInProgress` of `GetCredentialReport`, 409 `LimitExceeded`).
+    Error(u16, &'static str),
 }
 
 /// One rule: the operation (e.g. `BatchImportFindings`, `GetUser`, `PutEvents`), optionally
@@ -51,6 +54,8 @@ pub enum Fault {
 struct Rule {
     operation: String,
     access_key: Option<String>,
+    /// Only requests whose body contains this (URL-encoded as sent, e.g. a role ARN's account).
+    body_contains: Option<String>,
     fault: Fault,
     remaining: usize,
 }
@@ -122,9 +127,31 @@ impl FaultProxy {
         lock(&self.state).rules.push(Rule {
             operation: operation.to_string(),
             access_key: None,
+            body_contains: None,
             fault,
             remaining: count,
         });
+    }
+
+    /// Like [`inject`](Self::inject), only for requests whose body contains `needle` (e.g.
+    /// `AssumeRole` of one account's role: its account id).
+    pub fn inject_matching(&self, operation: &str, needle: &str, fault: Fault, count: usize) {
+        lock(&self.state).rules.push(Rule {
+            operation: operation.to_string(),
+            access_key: None,
+            body_contains: Some(needle.to_string()),
+            fault,
+            remaining: count,
+        });
+    }
+
+    /// Requests seen per operation (faulted ones included), by operation name.
+    pub fn request_counts(&self) -> std::collections::BTreeMap<String, usize> {
+        lock(&self.state)
+            .requests
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
     }
 
     /// Like [`inject`](Self::inject), only for requests signed with `access_key_id`.
@@ -132,6 +159,7 @@ impl FaultProxy {
         lock(&self.state).rules.push(Rule {
             operation: operation.to_string(),
             access_key: Some(access_key_id.to_string()),
+            body_contains: None,
             fault,
             remaining: count,
         });
@@ -298,6 +326,7 @@ fn fault_response(fault: Fault, protocol: Protocol) -> Response<Full<Bytes>> {
             "AccessDenied",
             "injected access denied",
         ),
+        Fault::Error(status, code) => (status, code, code, "injected error"),
     };
     let b = Response::builder();
     let r = match protocol {
@@ -352,6 +381,7 @@ async fn handle(
     let body = body.collect().await?.to_bytes();
     let (op, protocol) = operation(&parts, &body);
     let key = access_key(&parts);
+    let text = String::from_utf8_lossy(&body).into_owned();
     let fault = {
         let mut st = lock(&state);
         *st.requests.entry(op.clone()).or_default() += 1;
@@ -368,6 +398,9 @@ async fn handle(
                 && r.access_key
                     .as_ref()
                     .is_none_or(|k| Some(k) == key.as_ref())
+                && r.body_contains
+                    .as_ref()
+                    .is_none_or(|n| text.contains(n.as_str()))
         });
         let fault = hit.map(|r| {
             r.remaining -= 1;

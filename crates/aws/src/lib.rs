@@ -19,6 +19,9 @@
 //! - [`writeback`]: [`writeback::SecurityHubWriteBack`], the core's `TicketWriteBack`:
 //!   `BatchUpdateFindings` (workflow NOTIFIED and a note naming the ticket) in the account the
 //!   finding was filed in.
+//! - [`inventory`]: the ports of the inventory sweep (`iamwatch-sweep`): the organization's
+//!   accounts, IAM per account (credential report, authorization details, keys, MFA devices)
+//!   and [`inventory::S3Store`], the tables in S3.
 //! - [`secrets`]: [`secrets::SecretsManager`], the core's `SecretStore`: `GetSecretValue`,
 //!   parsed without the value ever reaching an error.
 //! - [`ledger`]: [`ledger::DynamoDbLedger`], the core's `TicketLedger`: the ticket ledger in
@@ -42,6 +45,7 @@ pub mod enrich;
 pub mod error;
 pub mod eventbridge;
 pub mod ledger;
+pub mod inventory;
 pub mod org;
 pub mod secrets;
 pub mod securityhub;

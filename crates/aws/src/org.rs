@@ -109,6 +109,21 @@ async fn tags(client: &Client, resource: &str) -> Result<BTreeMap<String, String
 /// `iamwatch-org-reader` role).
 pub async fn snapshot(sdk: &SdkConfig) -> Result<OrgSnapshot, PortError> {
     let client = Client::new(sdk);
+    let (mut accounts, _) = tree(&client, false).await?;
+    for a in &mut accounts {
+        a.tags = tags(&client, &a.id).await?;
+    }
+    Ok(OrgSnapshot { accounts })
+}
+
+/// Every account of the organization with its name and OU path (no tags), sorted by account
+/// id, and every OU's id with its path; with `active_only`, accounts whose status is not
+/// `ACTIVE` (suspended, pending closure) are left out.
+pub async fn tree(
+    client: &Client,
+    active_only: bool,
+) -> Result<(Vec<AccountInfo>, BTreeMap<String, Vec<String>>), PortError> {
+    let mut ou_ids = BTreeMap::new();
     let roots = client
         .list_roots()
         .send()
@@ -136,6 +151,9 @@ pub async fn snapshot(sdk: &SdkConfig) -> Result<OrgSnapshot, PortError> {
                 })?;
             for a in out.accounts() {
                 let Some(id) = a.id() else { continue };
+                if active_only && a.status().is_some_and(|s| s.as_str() != "ACTIVE") {
+                    continue;
+                }
                 accounts.push(AccountInfo {
                     id: id.to_string(),
                     name: a.name().map(str::to_string),
@@ -166,6 +184,7 @@ pub async fn snapshot(sdk: &SdkConfig) -> Result<OrgSnapshot, PortError> {
                 let Some(id) = ou.id() else { continue };
                 let mut child_path = path.clone();
                 child_path.push(ou.name().unwrap_or(id).to_string());
+                ou_ids.insert(id.to_string(), child_path.clone());
                 pending.push((id.to_string(), child_path));
             }
             match out.next_token() {
@@ -174,9 +193,6 @@ pub async fn snapshot(sdk: &SdkConfig) -> Result<OrgSnapshot, PortError> {
             }
         }
     }
-    for a in &mut accounts {
-        a.tags = tags(&client, &a.id).await?;
-    }
     accounts.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(OrgSnapshot { accounts })
+    Ok((accounts, ou_ids))
 }

@@ -29,6 +29,13 @@ pub enum InventoryCommand {
     /// Write the inventory's HTML report (the user count per day, the day's new and removed
     /// users, risky users, accounts and OUs) from the tables under a folder root.
     Report(crate::inventory_report::ReportArgs),
+    /// Sweep every account of the organization (cargo feature `aws`): each account's IAM users
+    /// into the dated tables under --out, hygiene findings filed in Security Hub, the report,
+    /// and a summary line (to Slack when IAMWATCH_SLACK_SECRET_ARN is set). Uses the
+    /// environment of the inventory function (IAMWATCH_MEMBER_ROLE, IAMWATCH_ORG_ROLE_ARN,
+    /// AWS_ENDPOINT_URL, ...).
+    #[cfg(feature = "aws")]
+    Sweep(crate::sweep::SweepArgs),
 }
 
 #[derive(clap::Args)]
@@ -77,6 +84,8 @@ pub fn run(cmd: InventoryCommand) -> anyhow::Result<u8> {
     match cmd {
         InventoryCommand::Check(args) => check(&args),
         InventoryCommand::Report(args) => crate::inventory_report::run(&args),
+        #[cfg(feature = "aws")]
+        InventoryCommand::Sweep(args) => crate::sweep::run(args),
     }
 }
 

@@ -4,6 +4,8 @@
 //! - `rules`: list the rules, factors and the CloudTrail event names iamwatch reads.
 //! - `inventory check`: the hygiene rules over IAM credential report files ([`inventory`]).
 //! - `inventory report`: the inventory's HTML page from a folder root ([`inventory_report`]).
+//! - `inventory sweep` (cargo feature `aws`): the daily sweep of every account's IAM users into
+//!   the inventory tables, findings and the report ([`sweep`]).
 //! - `org snapshot` (cargo feature `aws`): write the organization's accounts, names and OU paths
 //!   for `scan --org` ([`org`]).
 //! - `hunt athena` (cargo feature `aws`): the rules over the organization's CloudTrail table in
@@ -25,6 +27,8 @@ mod rules;
 #[cfg(feature = "aws")]
 mod s3;
 mod scan;
+#[cfg(feature = "aws")]
+mod sweep;
 mod term;
 
 use clap::{Parser, Subcommand, ValueEnum};

@@ -46,6 +46,21 @@ impl SlackNotifier {
     }
 }
 
+impl SlackNotifier {
+    /// Posts one plain line (a summary, not a finding), cut to a section's limit. The text is
+    /// sent as given, so a caller may write links as `<url|label>` and escapes the rest.
+    pub async fn post_text(&self, text: &str) -> Result<(), PortError> {
+        let body = json!({"text": truncate(text, MAX_SECTION)});
+        let url = self.webhook.webhook_url.trim();
+        http::send(&self.retry, "slack:incoming webhook", || {
+            self.client.post(url).json(&body)
+        })
+        .await?;
+        tracing::info!("posted a summary to Slack");
+        Ok(())
+    }
+}
+
 impl Notifier for SlackNotifier {
     async fn notify(
         &self,
