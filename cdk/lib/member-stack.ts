@@ -41,8 +41,8 @@ export const MEMBER_IAM_ACTIONS = [
   'iam:GetLoginProfile',
 ];
 
-/** The sweep's account-wide reads: the credential report and the user list (no resource but `*`). */
-export const MEMBER_ACCOUNT_READ_ACTIONS = ['iam:GenerateCredentialReport', 'iam:GetCredentialReport', 'iam:ListUsers'];
+/** The sweep's account-wide reads: the credential report, the user list and the authorization details (users, groups, their policies and tags in one paged call; no resource but `*`). */
+export const MEMBER_ACCOUNT_READ_ACTIONS = ['iam:GenerateCredentialReport', 'iam:GetCredentialReport', 'iam:ListUsers', 'iam:GetAccountAuthorizationDetails'];
 
 /** The sweep's policy reads (admin through an attached policy): AWS managed and the account's own. */
 export const MEMBER_POLICY_READ_ACTIONS = ['iam:GetPolicy', 'iam:GetPolicyVersion'];
@@ -298,7 +298,7 @@ export class MemberResources extends Construct {
       },
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'GenerateCredentialReport, GetCredentialReport and ListUsers are account-wide and accept no resource but *; read-only (the report is generated, not changed).',
+        reason: 'GenerateCredentialReport, GetCredentialReport, ListUsers and GetAccountAuthorizationDetails are account-wide and accept no resource but *; read-only (the report is generated, not changed).',
       },
       {
         id: 'AwsSolutions-IAM5[Resource::arn:aws:iam::aws:policy/*]',

@@ -23,6 +23,7 @@ const CONTRACT_MEMBER_ACTIONS = [
   'iam:GenerateCredentialReport',
   'iam:GetCredentialReport',
   'iam:ListUsers',
+  'iam:GetAccountAuthorizationDetails',
   'iam:GetPolicy',
   'iam:GetPolicyVersion',
   'securityhub:BatchImportFindings',
@@ -94,7 +95,7 @@ for (const [where, template] of [
         if (s.Sid === 'InventoryAccountReads') {
           // Account-wide calls: no resource but *.
           assert.deepEqual(s.Resource, '*');
-          assert.deepEqual(asArray(s.Action).sort(), ['iam:GenerateCredentialReport', 'iam:GetCredentialReport', 'iam:ListUsers']);
+          assert.deepEqual(asArray(s.Action).sort(), ['iam:GenerateCredentialReport', 'iam:GetAccountAuthorizationDetails', 'iam:GetCredentialReport', 'iam:ListUsers']);
           continue;
         }
         if (s.Sid === 'InventoryPolicyReads') {

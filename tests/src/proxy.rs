@@ -356,6 +356,7 @@ fn fault_response(fault: Fault, protocol: Protocol) -> Response<Full<Bytes>> {
                 Fault::Throttle => (503, "SlowDown"),
                 Fault::ServerError => (500, "InternalError"),
                 Fault::AccessDenied => (403, "AccessDenied"),
+                Fault::Error(status, code) => (status, code),
             };
             b.status(status).header("content-type", "application/xml").body(Full::new(Bytes::from(format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message><RequestId>iamwatch-fault</RequestId></Error>"

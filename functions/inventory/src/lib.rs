@@ -3,13 +3,16 @@
 //! [`iamwatch_aws::inventory::run_sweep`] over [`iamwatch_sweep`].
 //!
 //! Per run it prints the EMF metric `CoverageGaps` (namespace [`METRICS_NAMESPACE`], the detect
-//! function's) once per account with users the live path missed (dimension `AccountId`) and once
-//! in all (no dimension, the alarm's), and returns the summary as JSON.
+//! function's) once in all (dimension `Function` = `inventory`, the one the CDK app's alarm
+//! watches, as detect's metrics carry `Function` = `detect`) and once per account with users the
+//! live path missed (dimensions `Function` and `AccountId`), and returns the summary as JSON.
 
 use iamwatch_lambda::emf;
 use iamwatch_sweep::sweep::SweepSummary;
 use serde_json::{json, Value};
 
+/// The `Function` dimension of the metrics.
+pub const FUNCTION: &str = "inventory";
 /// The CloudWatch namespace of the metrics (the detect function's).
 pub const METRICS_NAMESPACE: &str = "iamwatch";
 /// The metric of users found by the sweep with no real-time finding.
@@ -21,14 +24,14 @@ pub fn metrics(summary: &SweepSummary, timestamp_ms: u64) -> Vec<String> {
     let mut out = vec![emf::document(
         METRICS_NAMESPACE,
         timestamp_ms,
-        &[],
+        &[("Function", FUNCTION)],
         &[(COVERAGE_GAPS, total as u64)],
     )];
     for (account, users) in &summary.coverage_gaps {
         out.push(emf::document(
             METRICS_NAMESPACE,
             timestamp_ms,
-            &[("AccountId", account)],
+            &[("Function", FUNCTION), ("AccountId", account)],
             &[(COVERAGE_GAPS, users.len() as u64)],
         ));
     }
@@ -77,8 +80,9 @@ mod tests {
         );
         assert_eq!(
             v[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
-            json!([[]])
+            json!([["Function"]])
         );
+        assert_eq!(v[0]["Function"], "inventory");
         assert_eq!(v[1]["AccountId"], "111122223333");
         assert_eq!(v[1]["CoverageGaps"], 2);
         // No gaps: a zero, so the alarm sees data every day.
