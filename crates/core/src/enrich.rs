@@ -57,11 +57,18 @@ pub struct UserDetails {
     pub access_keys: Vec<AccessKeyInfo>,
     #[serde(default)]
     pub has_login_profile: bool,
+    /// Ways to admin access found by reading policy documents rather than by name: an inline
+    /// policy of the user or of a group, or the account's own managed policy, whose statements
+    /// allow everything (e.g. `inline break-glass`, `group ops: policy arn:...`). The sweep
+    /// reads the documents; the real-time enrichment leaves this empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub admin_documents: Vec<String>,
 }
 
 impl UserDetails {
     /// Why this user already has admin access under `policy`, if it does: an admin policy
-    /// attached directly, membership of an admin group, or an admin policy attached to a group.
+    /// attached directly, membership of an admin group, an admin policy attached to a group,
+    /// or a policy document read as admin ([`UserDetails::admin_documents`]).
     /// `except` is the grant being judged (`policy:<arn>`, `group:<name>`): enrichment runs after
     /// the event, so the grant itself is not evidence that the user was admin before it.
     pub fn admin_access(&self, policy: &Policy, except: Option<&str>) -> Option<String> {
@@ -80,10 +87,16 @@ impl UserDetails {
         {
             return Some(format!("member of admin group {g}"));
         }
-        self.group_attached_policies
+        if let Some(p) = self
+            .group_attached_policies
             .iter()
             .find(|p| policy.admin_policies.contains(p))
-            .map(|p| format!("policy {p} attached to a group"))
+        {
+            return Some(format!("policy {p} attached to a group"));
+        }
+        self.admin_documents
+            .first()
+            .map(|way| format!("{way} allows every action"))
     }
 }
 

@@ -133,12 +133,14 @@ fn key_rows(row: &ReportRow, live: Option<&[LiveKey]>) -> Vec<AccessKeyRow> {
         .collect()
 }
 
-/// What the core's scoring knows of a user (for `target-is-admin`).
+/// What the core's scoring knows of a user (for `target-is-admin`): names, and the ways to
+/// admin found in policy documents.
 fn details(
     row: &ReportRow,
     auth: Option<&UserAuth>,
     all: &Authorization,
     live: Option<&[LiveKey]>,
+    policy: &Policy,
 ) -> UserDetails {
     let groups = auth.map(|a| a.groups.clone()).unwrap_or_default();
     let mut group_attached: Vec<String> = all
@@ -171,6 +173,7 @@ fn details(
             })
             .collect(),
         has_login_profile: row.password_enabled.is_true(),
+        admin_documents: auth.map(|a| admin_via(a, all, policy)).unwrap_or_default(),
     }
 }
 
@@ -351,6 +354,7 @@ pub async fn sweep<A: AccountIam>(
             by_name.get(row.user.as_str()).copied(),
             &auth,
             live_keys.get(&row.user).map(Vec::as_slice),
+            policy,
         );
         d.mfa_devices = mfa.get(&row.user).cloned().unwrap_or_default();
         users.insert(row.user.clone(), d);
@@ -509,47 +513,51 @@ mod tests {
         }
     }
 
+    /// A users row of account 111122223333 with nothing set.
+    fn user_row(name: &str) -> UserRow {
+        UserRow {
+            account_id: "111122223333".into(),
+            account_name: None,
+            ou_path: vec![],
+            user: name.into(),
+            arn: format!("arn:aws:iam::111122223333:user/{name}"),
+            created: None,
+            password_enabled: false,
+            password_last_used: None,
+            mfa_active: false,
+            access_keys: vec![],
+            admin: false,
+            admin_via: vec![],
+            groups: vec![],
+            tags: BTreeMap::new(),
+            owner: None,
+            creator: None,
+            score: 0,
+            rules: vec![],
+            report_time: "2026-12-01T00:00:00Z".into(),
+        }
+    }
+
     #[test]
     fn key_ids_go_to_the_slot_rotated_when_the_key_was_made() {
-        let mut row = row_of(
-            &UserRow {
-                account_id: "111122223333".into(),
-                account_name: None,
-                ou_path: vec![],
-                user: "bob".into(),
-                arn: "arn:aws:iam::111122223333:user/bob".into(),
-                created: None,
-                password_enabled: false,
-                password_last_used: None,
-                mfa_active: false,
-                access_keys: vec![
-                    AccessKeyRow {
-                        id: None,
-                        active: true,
-                        last_rotated: Some("2026-01-01T00:00:00Z".into()),
-                        last_used: None,
-                        last_used_service: None,
-                    },
-                    AccessKeyRow {
-                        id: None,
-                        active: false,
-                        last_rotated: Some("2026-02-01T00:00:00Z".into()),
-                        last_used: None,
-                        last_used_service: None,
-                    },
-                ],
-                admin: false,
-                admin_via: vec![],
-                groups: vec![],
-                tags: BTreeMap::new(),
-                owner: None,
-                creator: None,
-                score: 0,
-                rules: vec![],
-                report_time: "2026-12-01T00:00:00Z".into(),
+        let mut user = user_row("bob");
+        user.access_keys = vec![
+            AccessKeyRow {
+                id: None,
+                active: true,
+                last_rotated: Some("2026-01-01T00:00:00Z".into()),
+                last_used: None,
+                last_used_service: None,
             },
-            2,
-        );
+            AccessKeyRow {
+                id: None,
+                active: false,
+                last_rotated: Some("2026-02-01T00:00:00Z".into()),
+                last_used: None,
+                last_used_service: None,
+            },
+        ];
+        let mut row = row_of(&user, 2);
         // Listed newest first, one of them with sub-second precision.
         fill_key_ids(
             &mut row,
@@ -574,5 +582,36 @@ mod tests {
         assert_eq!(row2.keys[1].id.as_deref(), Some("AKIAB"));
         assert_eq!(row.password_last_used, When::NotApplicable);
         assert_eq!(row.password_enabled, Flag::False);
+    }
+
+    #[test]
+    fn admin_through_an_inline_policy_reaches_the_scoring() {
+        let admin_doc = r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+        let user = UserAuth {
+            name: "bob".into(),
+            inline: vec![crate::ports::PolicyText {
+                name: "everything".into(),
+                document: admin_doc.into(),
+            }],
+            ..UserAuth::default()
+        };
+        let all = Authorization {
+            users: vec![user.clone()],
+            ..Authorization::default()
+        };
+        let row = row_of(&user_row("bob"), 2);
+        let d = details(&row, Some(&user), &all, None, &Policy::default());
+        assert_eq!(d.inline_policies, ["everything"]);
+        assert_eq!(d.admin_documents, ["inline everything"]);
+        assert_eq!(
+            d.admin_access(&Policy::default(), None).as_deref(),
+            Some("inline everything allows every action")
+        );
+        let plain = UserAuth {
+            inline: vec![],
+            ..user
+        };
+        let d = details(&row, Some(&plain), &all, None, &Policy::default());
+        assert_eq!(d.admin_access(&Policy::default(), None), None);
     }
 }

@@ -253,6 +253,47 @@ mod tests {
     }
 
     #[test]
+    fn admin_read_from_a_policy_document_scores_target_is_admin() {
+        let by_document = UserDetails {
+            user_name: "ci".into(),
+            inline_policies: vec!["everything".into()],
+            admin_documents: vec!["inline everything".into()],
+            ..UserDetails::default()
+        };
+        let named_only = UserDetails {
+            admin_documents: vec![],
+            ..by_document.clone()
+        };
+        let scored = |d: UserDetails| {
+            let users = BTreeMap::from([("ci".to_string(), d)]);
+            let ev = evaluate(
+                &report(),
+                &Policy::default(),
+                as_of(),
+                &Enrichment::default(),
+                &users,
+                &FindingContext::default(),
+            );
+            let (key, s) = ev
+                .findings
+                .into_iter()
+                .find(|(f, _)| f.id.ends_with("/access-key-not-rotated/ci/1"))
+                .expect("the key finding");
+            (key.description, s)
+        };
+        let (description, s) = scored(by_document);
+        assert_eq!(s.factor_ids(), "target-is-admin");
+        assert_eq!(s.value, 45, "30 + target-is-admin 15");
+        assert!(
+            description.contains("inline everything allows every action"),
+            "{description}"
+        );
+        let (_, s) = scored(named_only);
+        assert_eq!(s.factor_ids(), "none");
+        assert_eq!(s.value, 30);
+    }
+
+    #[test]
     fn suppressions_drop_hygiene_findings_by_rule_and_user() {
         let policy = Policy::from_toml(
             "[[suppress]]\nrule = \"access-key-not-rotated\"\nuser = \"c*\"\nreason = \"CI key, rotated by its vault\"\n",
