@@ -49,28 +49,13 @@ impl HarnessError {
     }
 }
 
-/// Runs an async test body on a tokio runtime (2 worker threads) in a thread with a 64 MiB
-/// stack: the SDK's futures are large in debug builds and overflow a test thread's 2 MiB.
-/// A panic of the body is the test's panic.
+/// Runs an async test body as the programs run theirs ([`iamwatch_aws::runtime::run`]): on a
+/// thread and runtime workers whose stacks hold the SDK's deserializers, which overflow a test
+/// thread's 2 MiB in debug builds. A panic of the body is the test's panic.
 pub fn run<F, Fut>(body: F)
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = ()>,
 {
-    let handle = std::thread::Builder::new()
-        .name("e2e".to_string())
-        .stack_size(64 << 20)
-        .spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_stack_size(16 << 20)
-                .enable_all()
-                .build()
-                .unwrap_or_else(|e| panic!("tokio runtime: {e}"));
-            rt.block_on(body());
-        })
-        .unwrap_or_else(|e| panic!("test thread: {e}"));
-    if let Err(panic) = handle.join() {
-        std::panic::resume_unwind(panic);
-    }
+    iamwatch_aws::runtime::run(body).unwrap_or_else(|e| panic!("tokio runtime: {e}"));
 }

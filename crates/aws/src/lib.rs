@@ -31,6 +31,8 @@
 //! - [`asff`]: the core's ASFF [`iamwatch_core::Finding`] to and from the SDK's
 //!   `AwsSecurityFinding`.
 //! - [`eventbridge`]: [`eventbridge::EventBridgePublisher`], the core's `FindingPublisher`.
+//! - [`runtime`]: the async runtime the CLI's AWS commands and the Lambda mains run on, with
+//!   stacks that hold the SDK's deserializers of large shapes.
 //! - [`error`]: SDK errors to the core's `PortError`, with `retryable` set for throttling,
 //!   5xx, timeouts and connection failures.
 //! - `testing` (feature `test-support`): `Memory*` doubles of the ports for handler tests, and
@@ -47,6 +49,7 @@ pub mod eventbridge;
 pub mod inventory;
 pub mod ledger;
 pub mod org;
+pub mod runtime;
 pub mod secrets;
 pub mod securityhub;
 #[cfg(any(test, feature = "test-support"))]

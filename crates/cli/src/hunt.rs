@@ -158,18 +158,17 @@ fn athena(args: &AthenaArgs) -> anyhow::Result<u8> {
         &args.workgroup,
         args.output_location.clone(),
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let executed = runtime.block_on(async {
+    let (executed, collector) = iamwatch_aws::runtime::run(move || async move {
         let sdk = iamwatch_aws::config::load_sdk_config().await;
         let client = aws_sdk_athena::Client::new(&sdk);
-        iamwatch_hunt::hunt(&client, &query, &run, &mut collector, &mut |msg| {
+        let executed = iamwatch_hunt::hunt(&client, &query, &run, &mut collector, &mut |msg| {
             eprintln!("{msg}")
         })
-        .await
-    })?;
+        .await;
+        (executed, collector)
+    })
+    .context("cannot start the async runtime")?;
+    let executed = executed?;
     let (mut findings, counts) = collector.finish();
     let failed = args
         .fail_on

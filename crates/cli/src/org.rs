@@ -15,14 +15,11 @@ pub enum OrgCommand {
 pub fn run(cmd: OrgCommand) -> anyhow::Result<u8> {
     match cmd {
         OrgCommand::Snapshot => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("cannot start the async runtime")?;
-            let snapshot = runtime.block_on(async {
+            let snapshot = iamwatch_aws::runtime::run(|| async {
                 let sdk = iamwatch_aws::config::load_sdk_config().await;
                 iamwatch_aws::org::snapshot(&sdk).await
-            })?;
+            })
+            .context("cannot start the async runtime")??;
             let mut out = std::io::stdout().lock();
             serde_json::to_writer_pretty(&mut out, &snapshot)?;
             writeln!(out)?;

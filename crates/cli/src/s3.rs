@@ -48,10 +48,8 @@ pub fn scan(
     let window = filters.window;
     let concurrency = args.threads.unwrap_or(DEFAULT_CONCURRENCY);
     options.threads = Some(concurrency);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = iamwatch_aws::runtime::builder()
         .worker_threads(2)
-        .thread_stack_size(16 << 20)
-        .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     let sdk = runtime.block_on(iamwatch_aws::config::load_sdk_config());

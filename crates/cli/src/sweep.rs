@@ -54,11 +54,11 @@ pub fn run(args: SweepArgs) -> anyhow::Result<u8> {
     options.accounts = (!accounts.is_empty()).then_some(accounts);
     options.runbook_base_url = cfg.runbook_base_url.clone();
     options.guardrail_ous = cfg.guardrail_ous.clone();
-    let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let summary = rt.block_on(async {
+    let summary = iamwatch_aws::runtime::run(move || async move {
         let sdk = iamwatch_aws::config::load_sdk_config().await;
         iamwatch_aws::inventory::run_sweep(&cfg, &sdk, &policy, &options).await
-    })?;
+    })
+    .context("starting the async runtime")??;
     for n in &summary.notes {
         eprintln!("iamwatch: note: {n}");
     }

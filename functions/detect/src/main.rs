@@ -28,8 +28,12 @@ fn detector(
     })
 }
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
+fn main() -> Result<(), lambda_runtime::Error> {
+    // On a thread and workers with stacks that hold the SDK's deserializers.
+    iamwatch_aws::runtime::run(serve)?
+}
+
+async fn serve() -> Result<(), lambda_runtime::Error> {
     iamwatch_lambda::logging::init_json();
     let cfg = Config::from_env().map_err(|e| {
         tracing::error!(error = %e, "configuration");

@@ -10,8 +10,12 @@ use iamwatch_sweep::sweep::SweepOptions;
 use lambda_runtime::{service_fn, LambdaEvent};
 use serde_json::Value;
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
+fn main() -> Result<(), lambda_runtime::Error> {
+    // On a thread and workers with stacks that hold the SDK's deserializers.
+    iamwatch_aws::runtime::run(serve)?
+}
+
+async fn serve() -> Result<(), lambda_runtime::Error> {
     iamwatch_lambda::logging::init_json();
     let cfg = SweepConfig::from_env().map_err(|e| {
         tracing::error!(error = %e, "configuration");
