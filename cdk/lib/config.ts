@@ -279,7 +279,7 @@ export function loadConfig(ctx: ContextSource): IamwatchConfig {
   check(inventoryRetentionDays >= 7 && inventoryRetentionDays <= 3650, 'inventoryRetentionDays', `${inventoryRetentionDays} must be between 7 and 3650 days`);
   const inventorySchedule = str(ctx, 'inventorySchedule', 'cron(0 5 * * ? *)');
   check(/^(cron\([^()]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/.test(inventorySchedule), 'inventorySchedule', `"${inventorySchedule}" is not an EventBridge Scheduler expression (cron(...) or rate(...))`);
-  const inventoryConcurrency = num(ctx, 'inventoryConcurrency', 8);
+  const inventoryConcurrency = num(ctx, 'inventoryConcurrency', 32);
   check(inventoryConcurrency >= 1 && inventoryConcurrency <= 64, 'inventoryConcurrency', `${inventoryConcurrency} must be between 1 and 64`);
 
   const cloudtrailBucket = str(ctx, 'cloudtrailBucket', '');

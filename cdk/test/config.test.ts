@@ -122,7 +122,7 @@ describe('configuration', () => {
     assert.equal(d.inventoryPrefix, 'iamwatch');
     assert.equal(d.inventoryRetentionDays, 400);
     assert.equal(d.inventorySchedule, 'cron(0 5 * * ? *)');
-    assert.equal(d.inventoryConcurrency, 8);
+    assert.equal(d.inventoryConcurrency, 32);
     assert.equal(d.cloudtrail, undefined);
     const ct = load({
       'iamwatch:cloudtrailBucket': 'org-trail',

@@ -42,7 +42,7 @@ describe('inventory function', () => {
       IAMWATCH_POLICY_FILE: '/var/task/policy.toml',
       IAMWATCH_RUNBOOK_BASE_URL: `https://us-east-1.console.aws.amazon.com/s3/object/iamwatch-runbooks-${SECURITY_ACCOUNT}-us-east-1?region=us-east-1&bucketType=general&prefix=runbooks/`,
       IAMWATCH_GUARDRAIL_OUS: '',
-      IAMWATCH_INVENTORY_CONCURRENCY: '8',
+      IAMWATCH_INVENTORY_CONCURRENCY: '32',
       IAMWATCH_SLACK_SECRET_ARN: { Ref: slackId },
     });
     const other = synth({

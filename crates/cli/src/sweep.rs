@@ -17,7 +17,7 @@ pub struct SweepArgs {
     /// Only these accounts (comma-separated 12-digit ids); the other objects of the day stay.
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     pub accounts: Vec<String>,
-    /// Accounts swept at once (default: IAMWATCH_INVENTORY_CONCURRENCY, else 8).
+    /// Accounts swept at once (default: IAMWATCH_INVENTORY_CONCURRENCY, else 32).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_CONCURRENCY as i64))]
     pub concurrency: Option<u16>,
     /// Policy file (TOML; default: IAMWATCH_POLICY_FILE): the [inventory] thresholds and

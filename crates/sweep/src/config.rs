@@ -9,7 +9,7 @@
 //! | `IAMWATCH_SLACK_SECRET_ARN` | secret `{"webhook_url": ...}` of the summary line; unset: no line posted |
 //! | `IAMWATCH_RUNBOOK_BASE_URL` | base URL of the runbooks, linked from findings and the report |
 //! | `IAMWATCH_GUARDRAIL_OUS` | comma-separated OU ids (or paths) that carry the guardrail SCP |
-//! | `IAMWATCH_INVENTORY_CONCURRENCY` | accounts swept at once (default 8, at most 64) |
+//! | `IAMWATCH_INVENTORY_CONCURRENCY` | accounts swept at once (default 32, at most 64) |
 //! | `IAMWATCH_POLICY_FILE` | the policy TOML (its `[inventory]` table too) |
 //! | `AWS_REGION` | where findings are filed (default `us-east-1`) |
 
@@ -192,7 +192,7 @@ mod tests {
                 prefix: "daily".into()
             }
         );
-        assert_eq!(c.concurrency, 8);
+        assert_eq!(c.concurrency, 32);
         assert_eq!(c.member_role, "iamwatch-member");
         assert_eq!(c.guardrail_ous, ["ou-ab12-11111111", "ou-ab12-22222222"]);
         assert_eq!(c.finding_context().partition, "aws");

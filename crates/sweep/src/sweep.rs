@@ -17,7 +17,7 @@ use iamwatch_core::{FindingContext, Policy};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Accounts swept at once unless said otherwise (`IAMWATCH_INVENTORY_CONCURRENCY`).
-pub const DEFAULT_CONCURRENCY: usize = 8;
+pub const DEFAULT_CONCURRENCY: usize = 32;
 
 /// How a sweep runs.
 #[derive(Debug, Clone)]
