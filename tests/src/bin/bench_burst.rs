@@ -270,7 +270,9 @@ async fn run(detect: &str, n_accounts: usize, n_events: usize, batch: usize) -> 
             "AWS_SESSION_TOKEN",
             creds.session_token().unwrap_or_default(),
         )
-        .env("IAMWATCH_EVENT_BUS", iamwatch_e2e::org::BUS)
+        // The findings bus, as the CDK app sets it (cdk/lib/constructs/detect.ts): its rules
+        // route finding events to the findings and tickets queues.
+        .env("IAMWATCH_EVENT_BUS", iamwatch_e2e::org::FINDINGS_BUS)
         .env("IAMWATCH_ORG_ROLE_ARN", org.org_role_arn())
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&log).expect("log file"))
