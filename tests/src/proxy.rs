@@ -18,8 +18,10 @@
 //!
 //! Everything else is forwarded to moto unchanged. The proxy counts the requests and the
 //! faults per operation, so tests can assert that a call was retried, keeps the target
-//! (path and query) of every request, so tests can assert what was listed and read, and the
-//! time at least one request was waiting on moto ([`FaultProxy::upstream_busy`]), for benchmarks.
+//! (path and query) of every request, so tests can assert what was listed and read, the
+//! time at least one request was waiting on moto ([`FaultProxy::upstream_busy`]), for benchmarks,
+//! and moto's error answers per operation and status ([`FaultProxy::upstream_errors`]), e.g. the
+//! 404 of an operation moto lacks.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -86,6 +88,8 @@ struct State {
     busy: std::time::Duration,
     /// Times the proxy went from no request waiting on upstream to one.
     busy_periods: usize,
+    /// Upstream answers with an HTTP status of 400 or more, per operation and status.
+    upstream_errors: HashMap<(String, u16), usize>,
 }
 
 /// A running fault-injecting proxy in front of `upstream`.
@@ -197,9 +201,20 @@ impl FaultProxy {
         st.requests.clear();
         st.faults.clear();
         st.failed_items.clear();
+        st.upstream_errors.clear();
         st.busy = std::time::Duration::ZERO;
         st.busy_periods = 0;
         st.busy_since = (st.in_flight > 0).then(std::time::Instant::now);
+    }
+
+    /// The answers of upstream (moto) with an HTTP status of 400 or more, per operation and
+    /// status (faults the proxy answered itself are not in it: see [`faults`](Self::faults)).
+    pub fn upstream_errors(&self) -> std::collections::BTreeMap<(String, u16), usize> {
+        lock(&self.state)
+            .upstream_errors
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
     }
 
     /// How long at least one request was waiting on upstream (moto).
@@ -431,6 +446,13 @@ async fn handle(
         *lock(&state).failed_items.entry(op.clone()).or_default() += held_back.len();
     }
     let resp = forward(&state, &client, &upstream, parts, body).await;
+    let status = resp.status().as_u16();
+    if status >= 400 {
+        *lock(&state)
+            .upstream_errors
+            .entry((op.clone(), status))
+            .or_default() += 1;
+    }
     if held_back.is_empty() {
         return Ok(resp);
     }

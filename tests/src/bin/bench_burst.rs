@@ -1,7 +1,8 @@
-//! The burst benchmark of the detect function: the release `bootstrap` of `functions/detect`
-//! run as Lambda runs it (the Runtime API of [`iamwatch_e2e::runtime_api`]) against moto, with
-//! a counting proxy ([`iamwatch_e2e::proxy::FaultProxy`]) between it and moto, on a burst of
-//! CreateUser + CreateAccessKey events in one account and one spread over 20 accounts.
+//! The burst benchmark of the detect and ticket functions: the release `bootstrap` of
+//! `functions/detect`, then the release binary of `functions/ticket`, each run as Lambda runs it
+//! (the Runtime API of [`iamwatch_e2e::runtime_api`]) against moto, with a counting proxy
+//! ([`iamwatch_e2e::proxy::FaultProxy`]) between it and moto, on a burst of CreateUser +
+//! CreateAccessKey events in one account and one spread over 20 accounts.
 //!
 //! The driver plays the Lambda service: it receives up to `--batch` messages from the events
 //! queue (straight from moto, so its own calls are not counted), invokes the function, deletes
@@ -12,26 +13,55 @@
 //! `/proc`), the share of wall time some request was waiting on moto, and the drain time of
 //! a 10,000-event burst under AWS's published quotas computed from the measured calls.
 //!
-//! `scripts/bench-burst.sh` builds the release binary and runs this.
+//! Once detect has drained the events queue, the ticket phase: the driver feeds what reached
+//! the tickets queue (the finding events scoring at least the ticket threshold) to the ticket
+//! function the same way, in batches of [`TICKET_BATCH_SIZE`] as the CDK app's event source
+//! mapping delivers them, with `account` set on each envelope as EventBridge sets it (moto's
+//! envelopes lack it, and the function refuses an envelope without it). The ticket function
+//! runs in the security account against Jira and Slack test servers
+//! ([`iamwatch_notify::testing`]), its Jira and Slack secrets in moto's Secrets Manager, its
+//! ledger table and DLQ as [`TestOrg`] makes them, and the write-back role in each account. The
+//! proxy's counts are reset between the phases, so the detect figures are detect's alone. The
+//! ticket figures: Jira issues vs the distinct urgent findings, duplicate issues (one finding's
+//! label, or one summary, twice), Slack messages vs expected, ticket dead letters (sent to the
+//! tickets DLQ by the function, or failed 5 times), invocations, write-backs attempted and
+//! failed, CPU per ticket event, peak RSS, AWS calls per ticket for each operation and wall
+//! time. moto has no `BatchUpdateFindings` (HTTP 404): the function logs the write-back as
+//! failed and keeps the ticket, and the table shows those attempts and failures as they are.
+//!
+//! `scripts/bench-burst.sh` builds both release binaries and runs this.
 
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use iamwatch_e2e::events;
 use iamwatch_e2e::moto::{assume, MotoServer};
-use iamwatch_e2e::org::{Account, TestOrg, MEMBER_ROLE, TICKET_MIN_SCORE};
+use iamwatch_e2e::org::{Account, TestOrg, LEDGER_TABLE, MEMBER_ROLE, TICKET_MIN_SCORE};
 use iamwatch_e2e::proxy::FaultProxy;
 use iamwatch_e2e::runtime_api::{Answer, RuntimeApi};
 use iamwatch_e2e::sqs;
+use iamwatch_notify::testing::{FakeJira, FakeSlack};
+use iamwatch_ticket::config::DEFAULT_WRITEBACK_ROLE;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Receives before a message is a dead letter (the queue's maxReceiveCount).
 const MAX_RECEIVES: u32 = 5;
 
+/// The ticket event source mapping's BatchSize (cdk/lib/constructs/ticketing.ts).
+const TICKET_BATCH_SIZE: usize = 5;
+
+/// What the ticket function logs when a write-back succeeded, and when it failed for good and
+/// the ticket stands (functions/ticket/src/lib.rs).
+const LOG_WRITTEN_BACK: &str = "ticket written back on the finding";
+const LOG_NOT_WRITTEN_BACK: &str =
+    "could not write the ticket back on the finding; the ticket stands";
+
 struct Args {
     detect: String,
+    ticket: String,
     events: usize,
     batch: usize,
     runs: Vec<usize>,
@@ -40,6 +70,7 @@ struct Args {
 fn args() -> Args {
     let mut a = Args {
         detect: "target/release/bootstrap".to_string(),
+        ticket: "target/release/iamwatch-ticket".to_string(),
         events: 1000,
         batch: 100,
         runs: vec![1, 20],
@@ -49,6 +80,7 @@ fn args() -> Args {
         let v = it.next().unwrap_or_default();
         match k.as_str() {
             "--detect" => a.detect = v,
+            "--ticket" => a.ticket = v,
             "--events" => a.events = v.parse().expect("--events N"),
             "--batch" => a.batch = v.parse().expect("--batch N"),
             "--accounts" => {
@@ -58,7 +90,7 @@ fn args() -> Args {
                     .collect()
             }
             other => panic!(
-                "unknown argument {other}: --detect PATH --events N --batch N --accounts N[,N]"
+                "unknown argument {other}: --detect PATH --ticket PATH --events N --batch N --accounts N[,N]"
             ),
         }
     }
@@ -85,23 +117,57 @@ struct Run {
     wall: Duration,
     moto_busy: Duration,
     busy_periods: usize,
+    ticket: TicketRun,
+}
+
+/// What the ticket phase of a run measured.
+struct TicketRun {
+    /// Finding events received from the tickets queue (distinct messages).
+    events: usize,
+    /// Jira issues created.
+    issues: usize,
+    /// Issues beyond the first with one finding's label, and with one summary.
+    duplicate_labels: usize,
+    duplicate_summaries: usize,
+    /// Urgent findings without an issue.
+    missing: usize,
+    slack_messages: usize,
+    /// Messages the function sent to the tickets DLQ.
+    dlq_sent: usize,
+    /// Messages that failed [`MAX_RECEIVES`] times.
+    dead_letters: usize,
+    invocations: usize,
+    failed_reports: usize,
+    calls: BTreeMap<String, usize>,
+    /// moto's error answers in the phase, per operation and HTTP status.
+    errors: BTreeMap<(String, u16), usize>,
+    /// Write-backs the function logged as done, and as failed with the ticket kept.
+    written_back: usize,
+    not_written_back: usize,
+    /// The first write-back failure the function logged.
+    write_back_error: Option<String>,
+    cpu: Duration,
+    cpu_init: Duration,
+    peak_rss_kb: u64,
+    wall: Duration,
 }
 
 fn main() {
     let a = args();
-    let detect = std::fs::canonicalize(&a.detect).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (build it: cargo build --release -p iamwatch-detect)",
-            a.detect
-        )
-    });
-    let detect = detect.to_string_lossy().to_string();
+    let binary = |path: &str, package: &str| {
+        let p = std::fs::canonicalize(path).unwrap_or_else(|e| {
+            panic!("{path}: {e} (build it: cargo build --release -p {package})")
+        });
+        p.to_string_lossy().to_string()
+    };
+    let detect = binary(&a.detect, "iamwatch-detect");
+    let ticket = binary(&a.ticket, "iamwatch-ticket");
     let (events, batch, runs_wanted) = (a.events, a.batch, a.runs.clone());
     let results = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let out = results.clone();
     iamwatch_e2e::run(move || async move {
         for accounts in runs_wanted {
-            let r = run(&detect, accounts, events, batch).await;
+            let r = run(&detect, &ticket, accounts, events, batch).await;
             print_run(&r);
             out.lock().unwrap_or_else(|p| p.into_inner()).push(r);
         }
@@ -236,31 +302,36 @@ fn clock_ticks() -> u64 {
         .unwrap_or(100)
 }
 
-async fn run(detect: &str, n_accounts: usize, n_events: usize, batch: usize) -> Run {
-    let moto = MotoServer::start().expect("moto_server");
-    let org = TestOrg::create(&moto.endpoint()).await.expect("org");
-    let accounts = accounts(&org, n_accounts).await;
-    let envelopes = burst(&accounts, n_events).await;
-    let sec = &org.security;
-    send_all(&sec.sdk, &org.events_queue_url, &envelopes).await;
-    let proxy = FaultProxy::start(&moto.endpoint()).await.expect("proxy");
-    let api = RuntimeApi::start().await.expect("runtime api");
-    let creds = sec
-        .sdk
-        .credentials_provider()
-        .expect("credentials")
-        .provide_credentials()
-        .await
-        .expect("credentials");
-    let log = std::env::temp_dir().join(format!("iamwatch-bench-burst-{n_accounts}.log"));
-    let mut child = Command::new(detect)
-        .env_clear()
+/// A release binary of a function, with the name and memory size Lambda would give it.
+struct Function<'a> {
+    binary: &'a str,
+    name: &'a str,
+    memory_mb: u32,
+}
+
+/// A function started as Lambda starts it, with the security account's credentials, AWS calls
+/// through the proxy, and `extra` environment; its stdout (the JSON logs) in `log`.
+fn spawn_function(
+    f: &Function,
+    api: &RuntimeApi,
+    proxy: &FaultProxy,
+    creds: &aws_credential_types::Credentials,
+    extra: &[(&str, String)],
+    log: &Path,
+) -> Child {
+    let Function {
+        binary,
+        name,
+        memory_mb,
+    } = *f;
+    let mut cmd = Command::new(binary);
+    cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "iamwatch-detect")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string())
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/iamwatch-detect")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ENDPOINT_URL", proxy.endpoint())
@@ -269,42 +340,73 @@ async fn run(detect: &str, n_accounts: usize, n_events: usize, batch: usize) -> 
         .env(
             "AWS_SESSION_TOKEN",
             creds.session_token().unwrap_or_default(),
-        )
-        .env("IAMWATCH_EVENT_BUS", iamwatch_e2e::org::BUS)
-        .env("IAMWATCH_ORG_ROLE_ARN", org.org_role_arn())
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&log).expect("log file"))
+        );
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(std::fs::File::create(log).expect("log file"))
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("spawn bootstrap");
-    let pid = child.id();
-    // Init: until the function polls for its first invocation.
+        .unwrap_or_else(|e| panic!("spawn {binary}: {e}"))
+}
+
+/// Waits until the function polls for its first invocation (its init is over); returns the CPU
+/// its init took.
+async fn await_init(api: &RuntimeApi, pid: u32) -> Duration {
     let init_started = Instant::now();
     while api.first_poll().is_none() && init_started.elapsed() < Duration::from_secs(30) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let (cpu_init, _) = proc_usage(pid);
-    proxy.reset_counts();
+    proc_usage(pid).0
+}
 
-    let queue = &org.events_queue_url;
-    let sqs_client = aws_sdk_sqs::Client::new(&sec.sdk);
+/// What the driver saw while draining a queue into a function.
+struct Driven {
+    invocations: usize,
+    failed_reports: usize,
+    dead_letters: usize,
+    /// The body of each distinct message, as received the first time (before `prepare`).
+    bodies: Vec<String>,
+}
+
+/// Plays Lambda's SQS event source: receives up to `batch` messages from `queue`, rewritten by
+/// `prepare`, invokes the function with them, deletes what succeeded, makes the failed
+/// messages visible again and counts a message that failed [`MAX_RECEIVES`] times as a dead
+/// letter (and deletes it), until the queue is empty.
+async fn drive(
+    api: &RuntimeApi,
+    sdk: &aws_config::SdkConfig,
+    queue: &str,
+    queue_arn: &str,
+    batch: usize,
+    log: &Path,
+    prepare: impl Fn(aws_sdk_sqs::types::Message) -> aws_sdk_sqs::types::Message,
+) -> Driven {
+    let sqs_client = aws_sdk_sqs::Client::new(sdk);
     let mut receives: HashMap<String, u32> = HashMap::new();
-    let mut dead_letters = 0;
-    let mut invocations = 0;
-    let mut failed_reports = 0;
-    let started = Instant::now();
+    let mut seen = HashSet::new();
+    let mut out = Driven {
+        invocations: 0,
+        failed_reports: 0,
+        dead_letters: 0,
+        bodies: Vec::new(),
+    };
     loop {
-        let messages = sqs::receive(&sec.sdk, queue, batch).await.expect("receive");
+        let messages = sqs::receive(sdk, queue, batch).await.expect("receive");
         if messages.is_empty() {
-            break;
+            return out;
         }
-        let payload = serde_json::to_string(&sqs::sqs_event(
-            &messages,
-            "arn:aws:sqs:us-east-1:000000000000:iamwatch-events",
-        ))
-        .expect("payload");
+        for m in &messages {
+            if seen.insert(m.message_id().unwrap_or_default().to_string()) {
+                out.bodies.push(m.body().unwrap_or_default().to_string());
+            }
+        }
+        let messages: Vec<_> = messages.into_iter().map(&prepare).collect();
+        let payload =
+            serde_json::to_string(&sqs::sqs_event(&messages, queue_arn)).expect("payload");
         api.invoke(payload);
-        invocations += 1;
+        out.invocations += 1;
         let failed: HashSet<String> = match api.answer(Duration::from_secs(120)).await {
             Some(Answer::Response { body, .. }) => {
                 let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
@@ -318,11 +420,12 @@ async fn run(detect: &str, n_accounts: usize, n_events: usize, batch: usize) -> 
                     .unwrap_or_default()
             }
             other => panic!(
-                "invocation {invocations}: {other:?} (logs: {})",
+                "invocation {}: {other:?} (logs: {})",
+                out.invocations,
                 log.display()
             ),
         };
-        failed_reports += failed.len();
+        out.failed_reports += failed.len();
         for m in &messages {
             let id = m.message_id().unwrap_or_default().to_string();
             let handle = m.receipt_handle().unwrap_or_default();
@@ -330,7 +433,7 @@ async fn run(detect: &str, n_accounts: usize, n_events: usize, batch: usize) -> 
                 let n = receives.entry(id).or_default();
                 *n += 1;
                 if *n >= MAX_RECEIVES {
-                    dead_letters += 1;
+                    out.dead_letters += 1;
                 } else {
                     let _ = sqs_client
                         .change_message_visibility()
@@ -350,6 +453,61 @@ async fn run(detect: &str, n_accounts: usize, n_events: usize, batch: usize) -> 
                 .await;
         }
     }
+}
+
+async fn run(detect: &str, ticket: &str, n_accounts: usize, n_events: usize, batch: usize) -> Run {
+    let moto = MotoServer::start().expect("moto_server");
+    let org = TestOrg::create(&moto.endpoint()).await.expect("org");
+    let accounts = accounts(&org, n_accounts).await;
+    let envelopes = burst(&accounts, n_events).await;
+    let sec = &org.security;
+    send_all(&sec.sdk, &org.events_queue_url, &envelopes).await;
+    let proxy = FaultProxy::start(&moto.endpoint()).await.expect("proxy");
+    let api = RuntimeApi::start().await.expect("runtime api");
+    let creds = sec
+        .sdk
+        .credentials_provider()
+        .expect("credentials")
+        .provide_credentials()
+        .await
+        .expect("credentials");
+    let log = std::env::temp_dir().join(format!("iamwatch-bench-burst-{n_accounts}.log"));
+    let mut child = spawn_function(
+        &Function {
+            binary: detect,
+            name: "iamwatch-detect",
+            memory_mb: 512,
+        },
+        &api,
+        &proxy,
+        &creds,
+        &[
+            // The findings bus, as the CDK app sets it (cdk/lib/constructs/detect.ts): its
+            // rules route finding events to the findings and tickets queues.
+            (
+                "IAMWATCH_EVENT_BUS",
+                iamwatch_e2e::org::FINDINGS_BUS.to_string(),
+            ),
+            ("IAMWATCH_ORG_ROLE_ARN", org.org_role_arn()),
+        ],
+        &log,
+    );
+    let pid = child.id();
+    // Init: until the function polls for its first invocation.
+    let cpu_init = await_init(&api, pid).await;
+    proxy.reset_counts();
+
+    let started = Instant::now();
+    let driven = drive(
+        &api,
+        &sec.sdk,
+        &org.events_queue_url,
+        "arn:aws:sqs:us-east-1:000000000000:iamwatch-events",
+        batch,
+        &log,
+        |m| m,
+    )
+    .await;
     let wall = started.elapsed();
     let moto_busy = proxy.upstream_busy();
     let busy_periods = proxy.busy_periods();
@@ -366,14 +524,13 @@ async fn run(detect: &str, n_accounts: usize, n_events: usize, batch: usize) -> 
         }
     }
     let published = drain_events(&sec.sdk, &org.findings_queue_url).await;
-    let urgent = drain_events(&sec.sdk, &org.tickets_queue_url).await;
     let distinct: HashSet<&String> = published.iter().map(|(id, _)| id).collect();
-    let urgent_expected = published
+    let urgent_ids: HashSet<&String> = published
         .iter()
         .filter(|(_, score)| *score >= u64::from(TICKET_MIN_SCORE))
         .map(|(id, _)| id)
-        .collect::<HashSet<_>>()
-        .len();
+        .collect();
+    let ticket = ticket_phase(ticket, &org, &accounts, &proxy, &creds, &urgent_ids).await;
     Run {
         accounts: n_accounts,
         events: envelopes.len(),
@@ -381,11 +538,11 @@ async fn run(detect: &str, n_accounts: usize, n_events: usize, batch: usize) -> 
         findings_filed: filed.len(),
         events_published: published.len(),
         events_distinct: distinct.len(),
-        urgent_expected,
-        urgent_events: urgent.len(),
-        dead_letters,
-        invocations,
-        failed_reports,
+        urgent_expected: urgent_ids.len(),
+        urgent_events: ticket.events,
+        dead_letters: driven.dead_letters,
+        invocations: driven.invocations,
+        failed_reports: driven.failed_reports,
         calls,
         cpu: cpu_total.saturating_sub(cpu_init),
         cpu_init,
@@ -393,7 +550,195 @@ async fn run(detect: &str, n_accounts: usize, n_events: usize, batch: usize) -> 
         wall,
         moto_busy,
         busy_periods,
+        ticket,
     }
+}
+
+/// The ticket phase: the tickets queue drained into the release ticket function (see the
+/// head comment). `urgent` are the distinct findings expected to get a ticket.
+async fn ticket_phase(
+    binary: &str,
+    org: &TestOrg,
+    accounts: &[Account],
+    proxy: &FaultProxy,
+    creds: &aws_credential_types::Credentials,
+    urgent: &HashSet<&String>,
+) -> TicketRun {
+    let sec = &org.security;
+    let jira = FakeJira::start().await.expect("fake Jira");
+    let slack = FakeSlack::start().await.expect("fake Slack");
+    // The secrets the function reads, in the security account (TestOrg makes the ledger table
+    // and the DLQ, not these).
+    let secrets = aws_sdk_secretsmanager::Client::new(&sec.sdk);
+    let mut arns = Vec::new();
+    for (name, value) in [
+        (
+            "iamwatch/jira",
+            serde_json::json!({"email": "bench@example.com", "api_token": "bench-token"}),
+        ),
+        (
+            "iamwatch/slack",
+            serde_json::json!({"webhook_url": slack.webhook_url()}),
+        ),
+    ] {
+        let out = secrets
+            .create_secret()
+            .name(name)
+            .secret_string(value.to_string())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("CreateSecret {name}: {e:?}"));
+        arns.push(out.arn().unwrap_or_default().to_string());
+    }
+    // The write-back role of the member stack set, in each account findings are filed in (moto
+    // would let the function assume it anyway).
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]
+    })
+    .to_string();
+    for account in accounts.iter().filter(|a| a.id != sec.id) {
+        aws_sdk_iam::Client::new(&account.sdk)
+            .create_role()
+            .role_name(DEFAULT_WRITEBACK_ROLE)
+            .assume_role_policy_document(&trust)
+            .send()
+            .await
+            .expect("CreateRole iamwatch-writeback");
+    }
+
+    let api = RuntimeApi::start().await.expect("runtime api");
+    let log = std::env::temp_dir().join(format!(
+        "iamwatch-bench-burst-ticket-{}.log",
+        accounts.len()
+    ));
+    let mut child = spawn_function(
+        &Function {
+            binary,
+            name: "iamwatch-ticket",
+            memory_mb: 256,
+        },
+        &api,
+        proxy,
+        creds,
+        &[
+            ("IAMWATCH_JIRA_BASE_URL", jira.url()),
+            ("IAMWATCH_JIRA_PROJECT", "SEC".to_string()),
+            ("IAMWATCH_JIRA_SECRET_ARN", arns[0].clone()),
+            ("IAMWATCH_SLACK_SECRET_ARN", arns[1].clone()),
+            ("IAMWATCH_LEDGER_TABLE", LEDGER_TABLE.to_string()),
+            ("IAMWATCH_TICKETS_DLQ_URL", org.tickets_dlq_url.clone()),
+            ("IAMWATCH_SECURITY_ACCOUNT", sec.id.clone()),
+            (
+                "IAMWATCH_WRITEBACK_ROLE",
+                DEFAULT_WRITEBACK_ROLE.to_string(),
+            ),
+        ],
+        &log,
+    );
+    let pid = child.id();
+    let cpu_init = await_init(&api, pid).await;
+    // The ticket phase's calls only.
+    proxy.reset_counts();
+
+    let started = Instant::now();
+    let queue_arn = format!("arn:aws:sqs:us-east-1:{}:iamwatch-tickets", sec.id);
+    let driven = drive(
+        &api,
+        &sec.sdk,
+        &org.tickets_queue_url,
+        &queue_arn,
+        TICKET_BATCH_SIZE,
+        &log,
+        |m| with_account(m, &sec.id),
+    )
+    .await;
+    let wall = started.elapsed();
+    let (cpu_total, peak_rss_kb) = proc_usage(pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    let calls: BTreeMap<String, usize> = proxy.all_requests().into_iter().collect();
+    let errors = proxy.upstream_errors();
+
+    let issues = jira.issues();
+    let label_of = |i: &iamwatch_notify::testing::FakeIssue| {
+        i.labels()
+            .into_iter()
+            .find(|l| l.starts_with("iamwatch-"))
+            .unwrap_or_default()
+    };
+    let labels: HashSet<String> = issues.iter().map(label_of).collect();
+    let summaries: HashSet<String> = issues
+        .iter()
+        .map(|i| i.fields["summary"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let missing = urgent
+        .iter()
+        .filter(|id| !labels.contains(&iamwatch_notify::finding_label(id.as_str())))
+        .count();
+    let (written_back, not_written_back, write_back_error) = write_backs_logged(&log);
+    TicketRun {
+        events: driven.bodies.len(),
+        issues: issues.len(),
+        duplicate_labels: issues.len() - labels.len(),
+        duplicate_summaries: issues.len() - summaries.len(),
+        missing,
+        slack_messages: slack.messages().len(),
+        dlq_sent: drain_events(&sec.sdk, &org.tickets_dlq_url).await.len(),
+        dead_letters: driven.dead_letters,
+        invocations: driven.invocations,
+        failed_reports: driven.failed_reports,
+        calls,
+        errors,
+        written_back,
+        not_written_back,
+        write_back_error,
+        cpu: cpu_total.saturating_sub(cpu_init),
+        cpu_init,
+        peak_rss_kb,
+        wall,
+    }
+}
+
+/// The message with `account` set on its envelope when it has none, as EventBridge sets it
+/// (the account of the bus the event was put on: the security account's findings bus); moto's
+/// EventBridge leaves it out.
+fn with_account(m: aws_sdk_sqs::types::Message, account: &str) -> aws_sdk_sqs::types::Message {
+    let Some(mut v) = m.body().and_then(|b| serde_json::from_str::<Value>(b).ok()) else {
+        return m;
+    };
+    if v.get("account").is_some() {
+        return m;
+    }
+    v["account"] = Value::from(account);
+    aws_sdk_sqs::types::Message::builder()
+        .set_message_id(m.message_id().map(str::to_string))
+        .set_receipt_handle(m.receipt_handle().map(str::to_string))
+        .body(v.to_string())
+        .build()
+}
+
+/// From the ticket function's JSON logs: write-backs done, write-backs failed with the ticket
+/// kept, and the first such failure's error.
+fn write_backs_logged(log: &Path) -> (usize, usize, Option<String>) {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let (mut done, mut failed, mut first) = (0, 0, None);
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
+        match v["fields"]["message"].as_str() {
+            Some(LOG_WRITTEN_BACK) => done += 1,
+            Some(LOG_NOT_WRITTEN_BACK) => {
+                failed += 1;
+                if first.is_none() {
+                    first = v["fields"]["error"].as_str().map(str::to_string);
+                }
+            }
+            _ => {}
+        }
+    }
+    (done, failed, first)
 }
 
 /// Ids of the iamwatch findings of an account (GetFindings, every page).
@@ -530,6 +875,95 @@ fn print_run(r: &Run) {
     for (op, n) in &r.calls {
         println!("| {op} | {n} | {:.4} |", r.per_finding(op));
     }
+    print_ticket(r);
+}
+
+/// The ticket phase's figures of a run.
+fn print_ticket(r: &Run) {
+    let t = &r.ticket;
+    println!(
+        "\n#### Ticket phase: {} urgent finding event(s) to the ticket function, batches of up to {TICKET_BATCH_SIZE}",
+        t.events
+    );
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| tickets (Jira issues created) / expected (distinct urgent findings) | {} / {} ({} without an issue) |",
+        t.issues, r.urgent_expected, t.missing
+    );
+    println!(
+        "| duplicate Jira issues: same finding label (same summary) | {} ({}) |",
+        t.duplicate_labels, t.duplicate_summaries
+    );
+    println!(
+        "| Slack messages / expected | {} / {} |",
+        t.slack_messages, r.urgent_expected
+    );
+    println!(
+        "| ticket dead letters: sent to the tickets DLQ + failed {MAX_RECEIVES} times | {} + {} |",
+        t.dlq_sent, t.dead_letters
+    );
+    println!(
+        "| ticket invocations (messages reported failed) | {} ({}) |",
+        t.invocations, t.failed_reports
+    );
+    let attempted = t.calls.get("BatchUpdateFindings").copied().unwrap_or(0);
+    let refused: Vec<String> = t
+        .errors
+        .iter()
+        .filter(|((op, _), _)| op == "BatchUpdateFindings")
+        .map(|((_, status), n)| format!("{n} x HTTP {status}"))
+        .collect();
+    let refused_n: usize = t
+        .errors
+        .iter()
+        .filter(|((op, _), _)| op == "BatchUpdateFindings")
+        .map(|(_, n)| n)
+        .sum();
+    println!(
+        "| write-backs (BatchUpdateFindings) attempted / failed | {attempted} / {refused_n}{} |",
+        if refused.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", refused.join(", "))
+        }
+    );
+    println!(
+        "| write-backs the function logged done / failed with the ticket kept | {} / {}{} |",
+        t.written_back,
+        t.not_written_back,
+        t.write_back_error
+            .as_deref()
+            .map(|e| format!(" (first: `{}`)", one_line(e, 160)))
+            .unwrap_or_default()
+    );
+    println!(
+        "| ticket CPU per ticket event (init excluded; init {:.0} ms) | {:.3} ms |",
+        t.cpu_init.as_secs_f64() * 1000.0,
+        t.cpu.as_secs_f64() * 1000.0 / t.events.max(1) as f64
+    );
+    println!(
+        "| ticket peak RSS | {:.1} MB |",
+        t.peak_rss_kb as f64 / 1024.0
+    );
+    println!("| ticket wall time | {:.1} s |", t.wall.as_secs_f64());
+    println!();
+    println!("| AWS operation (ticket phase) | calls | per ticket |");
+    println!("|---|---|---|");
+    for (op, n) in &t.calls {
+        println!("| {op} | {n} | {:.4} |", *n as f64 / t.issues.max(1) as f64);
+    }
+}
+
+/// `s` on one line, at most `max` characters, with `|` escaped for a Markdown table.
+fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .take(max)
+        .collect();
+    flat.replace('|', "\\|")
 }
 
 /// AWS's published quotas (requests per second) the drain time is computed with.
