@@ -77,7 +77,7 @@ fn bootstrap_answers_a_batch_with_its_failed_messages() {
                 "AWS_SESSION_TOKEN",
                 creds.session_token().unwrap_or_default(),
             )
-            .env("IAMWATCH_EVENT_BUS", iamwatch_e2e::org::BUS)
+            .env("IAMWATCH_EVENT_BUS", iamwatch_e2e::org::FINDINGS_BUS)
             .env("IAMWATCH_ORG_ROLE_ARN", org.org_role_arn())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -185,7 +185,7 @@ fn measure_cold_start_and_peak_rss() {
                     "AWS_SESSION_TOKEN",
                     creds.session_token().unwrap_or_default(),
                 )
-                .env("IAMWATCH_EVENT_BUS", iamwatch_e2e::org::BUS)
+                .env("IAMWATCH_EVENT_BUS", iamwatch_e2e::org::FINDINGS_BUS)
                 .env("IAMWATCH_ORG_ROLE_ARN", org.org_role_arn())
                 .env("RUST_LOG", "warn")
                 .stdout(Stdio::null())
