@@ -221,20 +221,7 @@ mod tests {
     /// under its stem, and no hygiene rule id is a real-time rule id.
     #[test]
     fn every_rule_file_is_registered() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/inventory/rules");
-        let mut stems: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
-            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-            .filter(|s| s != "mod")
-            .collect();
-        stems.sort();
-        let mut registered: Vec<String> = ids().into_iter().map(String::from).collect();
-        registered.sort();
-        assert_eq!(stems, registered, "rule files vs RULES");
-        registered.dedup();
-        assert_eq!(registered.len(), RULES.len(), "a rule id registered twice");
+        crate::rules::assert_rule_files_registered("src/inventory/rules", &ids());
         for id in ids() {
             assert!(
                 crate::rules::by_id(id).is_none(),
