@@ -228,15 +228,7 @@ pub(crate) mod testing {
     }
 
     pub fn no_key(slot: u8) -> KeySlot {
-        KeySlot {
-            slot,
-            id: None,
-            active: false,
-            last_rotated: When::NotApplicable,
-            last_used: When::NotApplicable,
-            last_used_region: None,
-            last_used_service: None,
-        }
+        KeySlot::empty(slot)
     }
 
     pub fn key(slot: u8, rotated: When, used: When) -> KeySlot {
