@@ -145,10 +145,7 @@ pub fn scan<S: Source>(
         .map_err(ScanError::Threads)?;
     // The organization's accounts, for rules that ask whether an account is in it.
     let org_accounts = options.org.as_ref().map(OrgSnapshot::account_ids);
-    let mut cx = Context::new(&options.policy);
-    if let Some(accounts) = &org_accounts {
-        cx = cx.with_org_accounts(accounts);
-    }
+    let cx = Context::with_org(&options.policy, org_accounts.as_ref());
     let acc = pool.install(|| {
         objects
             .par_iter()

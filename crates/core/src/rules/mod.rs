@@ -146,6 +146,14 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// A context with the organization's accounts when they are known (`None`: unknown).
+    pub fn with_org(policy: &'a Policy, org_accounts: Option<&'a BTreeSet<String>>) -> Self {
+        Context {
+            policy,
+            org_accounts,
+        }
+    }
+
     /// The same context knowing the organization's accounts.
     pub fn with_org_accounts(self, accounts: &'a BTreeSet<String>) -> Self {
         Context {
