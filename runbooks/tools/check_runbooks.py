@@ -550,23 +550,25 @@ class Iamwatch:
 SCAN_VALUE_OPTIONS = {"--policy", "--org", "--format", "--min-severity", "--fail-on"}
 
 
-def scan_argv(tokens: list[str], repo: Path) -> list[str]:
-    """The argv to run for a documented `iamwatch scan` command: paths -> events/, --policy and
-    --org files -> the examples in examples/ (dropped when there is no example)."""
+def documented_argv(tokens: list[str], repo: Path, command: list[str], value_options: set[str],
+                    sample_paths, value_for=lambda _name, value: value) -> list[str]:
+    """The argv to run for a documented `iamwatch <command>` command: paths -> `sample_paths()`,
+    --policy and --org files -> the examples in examples/ (dropped when there is no example), the
+    value of another option of `value_options` through `value_for(name, value)`."""
     examples = {"--policy": repo / "examples/policy.toml",
                 "--org": repo / "examples/org.json"}
-    argv, paths, i = ["scan"], False, 2
+    argv, paths, i = list(command), False, 1 + len(command)
     while i < len(tokens):
         tok = tokens[i]
         name, eq, attached = tok.partition("=")
-        if name in SCAN_VALUE_OPTIONS:
+        if name in value_options:
             value = attached if eq else (tokens[i + 1] if i + 1 < len(tokens) else "")
             i += 1 if eq else 2
             if name in examples:
                 if examples[name].is_file():
                     argv += [name, str(examples[name].relative_to(repo))]
             else:
-                argv += [name, value]
+                argv += [name, value_for(name, value)]
         elif tok.startswith("-"):
             argv.append(tok)  # unknown to us: let the CLI judge it
             i += 1
@@ -574,8 +576,14 @@ def scan_argv(tokens: list[str], repo: Path) -> list[str]:
             paths = True
             i += 1
     if paths:
-        argv.append("events/")
+        argv += sample_paths()
     return argv
+
+
+def scan_argv(tokens: list[str], repo: Path) -> list[str]:
+    """The argv to run for a documented `iamwatch scan` command: paths -> events/, --policy and
+    --org files -> the examples in examples/ (dropped when there is no example)."""
+    return documented_argv(tokens, repo, ["scan"], SCAN_VALUE_OPTIONS, lambda: ["events/"])
 
 
 INVENTORY_VALUE_OPTIONS = SCAN_VALUE_OPTIONS | {"--as-of"}
@@ -585,32 +593,15 @@ def inventory_check_argv(tokens: list[str], repo: Path) -> list[str]:
     """The argv to run for a documented `iamwatch inventory check` command: paths -> the sample
     reports of events/inventory/ (but the malformed one), --policy and --org files -> the
     examples, --as-of -> a fixed day when it is a placeholder."""
-    examples = {"--policy": repo / "examples/policy.toml",
-                "--org": repo / "examples/org.json"}
-    argv, paths, i = ["inventory", "check"], False, 3
-    while i < len(tokens):
-        tok = tokens[i]
-        name, eq, attached = tok.partition("=")
-        if name in INVENTORY_VALUE_OPTIONS:
-            value = attached if eq else (tokens[i + 1] if i + 1 < len(tokens) else "")
-            i += 1 if eq else 2
-            if name in examples:
-                if examples[name].is_file():
-                    argv += [name, str(examples[name].relative_to(repo))]
-            elif name == "--as-of" and is_placeholder(value):
-                argv += [name, "2026-12-01"]
-            else:
-                argv += [name, value]
-        elif tok.startswith("-"):
-            argv.append(tok)
-            i += 1
-        else:
-            paths = True
-            i += 1
-    if paths:
-        argv += sorted(str(p.relative_to(repo)) for p in (repo / "events/inventory").glob("*.csv")
-                       if p.name != "malformed.csv")
-    return argv
+    def sample_reports() -> list[str]:
+        return sorted(str(p.relative_to(repo)) for p in (repo / "events/inventory").glob("*.csv")
+                      if p.name != "malformed.csv")
+
+    def value_for(name: str, value: str) -> str:
+        return "2026-12-01" if name == "--as-of" and is_placeholder(value) else value
+
+    return documented_argv(tokens, repo, ["inventory", "check"], INVENTORY_VALUE_OPTIONS,
+                           sample_reports, value_for)
 
 
 def check_scan_commands(files: dict, iamwatch: Iamwatch) -> list[Problem]:

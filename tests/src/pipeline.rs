@@ -75,6 +75,12 @@ impl Pipeline {
         })
     }
 
+    /// Puts `body` on the events queue, as the EventBridge rule delivers an event; returns the
+    /// message id.
+    pub async fn send(&self, body: &str) -> Result<String, HarnessError> {
+        sqs::send(&self.org.security.sdk, &self.org.events_queue_url, body).await
+    }
+
     /// One Lambda invocation on what the events queue delivers (at most 10 messages): the
     /// handler's response and the messages it got. Messages not reported as failed are
     /// deleted; failed ones stay in flight until [`Self::redeliver`].

@@ -6,7 +6,6 @@
 use iamwatch_e2e::events;
 use iamwatch_e2e::org::Account;
 use iamwatch_e2e::pipeline::{test_policy, Pipeline};
-use iamwatch_e2e::sqs;
 use serde_json::Value;
 
 async fn pipeline() -> Pipeline {
@@ -34,13 +33,7 @@ async fn queue_burst(p: &Pipeline, prefix: &str, users: usize) -> usize {
         iam.create_user().user_name(&user).send().await.unwrap();
         for rule in ["iam-user-created", "access-key-created-for-other-user"] {
             let env = event(rule, prod, &user, i);
-            sqs::send(
-                &p.org.security.sdk,
-                &p.org.events_queue_url,
-                &env.to_string(),
-            )
-            .await
-            .unwrap();
+            p.send(&env.to_string()).await.unwrap();
             sent += 1;
         }
     }
@@ -88,15 +81,7 @@ fn partial_failures_are_retried_and_then_fail_only_their_messages() {
             let user = format!("pf-{i}");
             iam.create_user().user_name(&user).send().await.unwrap();
             let env = event("iam-user-created", prod, &user, i);
-            ids.push(
-                sqs::send(
-                    &p.org.security.sdk,
-                    &p.org.events_queue_url,
-                    &env.to_string(),
-                )
-                .await
-                .unwrap(),
-            );
+            ids.push(p.send(&env.to_string()).await.unwrap());
         }
         // pf-3: throttled once in FailedFindings, imported again within the invocation.
         p.proxy

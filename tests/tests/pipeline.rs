@@ -8,7 +8,6 @@ use iamwatch_e2e::events;
 use iamwatch_e2e::org::{Account, TICKET_MIN_SCORE};
 use iamwatch_e2e::pipeline::{test_policy, Pipeline};
 use iamwatch_e2e::proxy::Fault;
-use iamwatch_e2e::sqs;
 use serde_json::Value;
 
 async fn pipeline() -> Pipeline {
@@ -50,9 +49,7 @@ fn every_rule_through_sqs_and_eventbridge() {
         for rule in rules::ids() {
             let env = events::for_rule(rule, &p.org.prod.id).expect("envelope");
             prepare_users(&p.org.prod, &env).await;
-            sqs::send(&sec.sdk, &p.org.events_queue_url, &env.to_string())
-                .await
-                .unwrap();
+            p.send(&env.to_string()).await.unwrap();
             sent += 1;
         }
         let sandbox_env = events::build(
@@ -63,9 +60,7 @@ fn every_rule_through_sqs_and_eventbridge() {
         )
         .unwrap();
         prepare_users(&p.org.sandbox, &sandbox_env).await;
-        sqs::send(&sec.sdk, &p.org.events_queue_url, &sandbox_env.to_string())
-            .await
-            .unwrap();
+        p.send(&sandbox_env.to_string()).await.unwrap();
         sent += 1;
         // EventBridge: every rule in the security account itself, PutEvents -> rule -> queue.
         // (moto stamps the envelope's `account` with the PutEvents caller's account, so events
@@ -193,19 +188,11 @@ fn resolving_event_archives_its_finding() {
         prepare_users(prod, &create).await;
         prepare_users(prod, &keep).await;
         for e in [&create, &keep] {
-            sqs::send(&p.org.security.sdk, &p.org.events_queue_url, &e.to_string())
-                .await
-                .unwrap();
+            p.send(&e.to_string()).await.unwrap();
         }
         assert!(p.drain(5).await.unwrap().is_empty());
         let delete = events::delete_user(&prod.id, "temp-user", "evt-delete-temp");
-        sqs::send(
-            &p.org.security.sdk,
-            &p.org.events_queue_url,
-            &delete.to_string(),
-        )
-        .await
-        .unwrap();
+        p.send(&delete.to_string()).await.unwrap();
         assert!(p.drain(5).await.unwrap().is_empty());
 
         let findings = p.findings(&prod.sdk).await.unwrap();
@@ -241,13 +228,7 @@ fn same_message_three_times_makes_one_finding_and_one_ticket() {
         )
         .unwrap();
         for _ in 0..3 {
-            sqs::send(
-                &p.org.security.sdk,
-                &p.org.events_queue_url,
-                &env.to_string(),
-            )
-            .await
-            .unwrap();
+            p.send(&env.to_string()).await.unwrap();
         }
         let (resp, messages) = p.run_detect().await.unwrap();
         assert_eq!(messages.len(), 3);
@@ -260,13 +241,7 @@ fn same_message_three_times_makes_one_finding_and_one_ticket() {
         assert_eq!(tickets[0].label, Label::Critical);
 
         // Redelivered later, in another batch: the same finding is updated, not duplicated.
-        sqs::send(
-            &p.org.security.sdk,
-            &p.org.events_queue_url,
-            &env.to_string(),
-        )
-        .await
-        .unwrap();
+        p.send(&env.to_string()).await.unwrap();
         assert!(p.drain(3).await.unwrap().is_empty());
         assert_eq!(p.findings(&prod.sdk).await.unwrap().len(), 1);
     });
@@ -277,8 +252,6 @@ fn malformed_and_forged_messages_fail_alone() {
     iamwatch_e2e::run(|| async move {
         let p = pipeline().await;
         let prod = &p.org.prod;
-        let sec = &p.org.security.sdk;
-        let url = &p.org.events_queue_url;
         let mut ids = Vec::new();
         for (i, rule) in [
             "iam-user-created",
@@ -290,14 +263,12 @@ fn malformed_and_forged_messages_fail_alone() {
         {
             let env = events::build(rule, &prod.id, &format!("good-{i}"), "AKIA0").unwrap();
             prepare_users(prod, &env).await;
-            ids.push(sqs::send(sec, url, &env.to_string()).await.unwrap());
+            ids.push(p.send(&env.to_string()).await.unwrap());
         }
-        let malformed = sqs::send(sec, url, "{\"version\": \"0\", \"detail\": ")
-            .await
-            .unwrap();
+        let malformed = p.send("{\"version\": \"0\", \"detail\": ").await.unwrap();
         let mut forged = events::build("iam-user-created", &prod.id, "forged", "AKIA0").unwrap();
         forged["account"] = serde_json::json!(p.org.sandbox.id);
-        let forged = sqs::send(sec, url, &forged.to_string()).await.unwrap();
+        let forged = p.send(&forged.to_string()).await.unwrap();
         let (resp, messages) = p.run_detect().await.unwrap();
         assert_eq!(messages.len(), 5);
         let mut failed: Vec<String> = resp
@@ -337,13 +308,7 @@ fn throttling_and_server_errors_are_retried() {
         )
         .unwrap();
         prepare_users(prod, &env).await;
-        sqs::send(
-            &p.org.security.sdk,
-            &p.org.events_queue_url,
-            &env.to_string(),
-        )
-        .await
-        .unwrap();
+        p.send(&env.to_string()).await.unwrap();
         let failed = p.drain(3).await.unwrap();
         assert!(failed.is_empty(), "{failed:?}");
         for op in [
@@ -385,13 +350,7 @@ fn outage_fails_the_message_and_the_redelivery_files_it() {
         )
         .unwrap();
         prepare_users(prod, &env).await;
-        let id = sqs::send(
-            &p.org.security.sdk,
-            &p.org.events_queue_url,
-            &env.to_string(),
-        )
-        .await
-        .unwrap();
+        let id = p.send(&env.to_string()).await.unwrap();
         let (resp, messages) = p.run_detect().await.unwrap();
         assert_eq!(resp.batch_item_failures.len(), 1);
         assert_eq!(resp.batch_item_failures[0].item_identifier, id);
@@ -421,13 +380,7 @@ fn access_denied_degrades_enrichment_and_falls_back_to_the_security_account() {
         let env =
             events::build("console-password-created", &prod.id, "denied-user", "AKIA0").unwrap();
         prepare_users(prod, &env).await;
-        sqs::send(
-            &p.org.security.sdk,
-            &p.org.events_queue_url,
-            &env.to_string(),
-        )
-        .await
-        .unwrap();
+        p.send(&env.to_string()).await.unwrap();
         assert!(p.drain(3).await.unwrap().is_empty());
         // Denied calls are not retried.
         assert_eq!(p.proxy.requests("GetUser"), 1);
@@ -463,13 +416,7 @@ fn access_denied_degrades_enrichment_and_falls_back_to_the_security_account() {
         let mut delete = events::delete_user(&prod.id, "denied-user", "evt-del");
         // After the sample's creation time: a resolving event ends what came before it.
         delete["detail"]["eventTime"] = serde_json::json!("2026-11-30T00:00:00Z");
-        sqs::send(
-            &p.org.security.sdk,
-            &p.org.events_queue_url,
-            &delete.to_string(),
-        )
-        .await
-        .unwrap();
+        p.send(&delete.to_string()).await.unwrap();
         assert!(p.drain(3).await.unwrap().is_empty());
         let sec = p.findings(&p.org.security.sdk).await.unwrap();
         assert_eq!(sec[0].record_state, RecordState::Archived);

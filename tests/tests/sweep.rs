@@ -51,6 +51,12 @@ fn options(day: Day) -> SweepOptions {
     }
 }
 
+/// IAM in `account` through the member role, assumed from the management account.
+async fn member_iam(org: &TestOrg, account: &str) -> Iam {
+    let role = format!("arn:aws:iam::{account}:role/{MEMBER_ROLE}");
+    Iam::new(&assume(&org.management, &role).await.unwrap())
+}
+
 async fn users(store: &FolderStore, day: Day, account: &str) -> Vec<UserRow> {
     read_rows(store, Table::Users, day, account)
         .await
@@ -121,22 +127,8 @@ fn the_sweep_writes_tables_files_findings_and_watches_the_live_path() {
         proxy.inject_matching("AssumeRole", &legacy, Fault::AccessDenied, usize::MAX);
 
         // Users made through the member role.
-        let prod_iam = Iam::new(
-            &assume(
-                &org.management,
-                &format!("arn:aws:iam::{}:role/{MEMBER_ROLE}", org.prod.id),
-            )
-            .await
-            .unwrap(),
-        );
-        let sandbox_iam = Iam::new(
-            &assume(
-                &org.management,
-                &format!("arn:aws:iam::{}:role/{MEMBER_ROLE}", org.sandbox.id),
-            )
-            .await
-            .unwrap(),
-        );
+        let prod_iam = member_iam(&org, &org.prod.id).await;
+        let sandbox_iam = member_iam(&org, &org.sandbox.id).await;
         ok!(prod_iam.create_user().user_name("alice").send());
         ok!(prod_iam
             .create_login_profile()

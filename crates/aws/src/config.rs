@@ -35,15 +35,7 @@ pub fn retry_config(attempts: u32) -> RetryConfig {
 }
 
 /// The partition of a region.
-pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
+pub use iamwatch_core::build::partition_of;
 
 /// The SDK configuration from the environment (credentials, region, `AWS_ENDPOINT_URL`), with
 /// standard retries ([`retry_config`]: at most `AWS_MAX_ATTEMPTS` attempts, default

@@ -16,16 +16,23 @@
 use crate::accounts::AccountClients;
 use crate::error::{code, port_error};
 use aws_config::SdkConfig;
+use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
+use aws_sdk_iam::operation::list_access_keys::ListAccessKeysOutput;
+use aws_sdk_iam::operation::list_mfa_devices::ListMfaDevicesOutput;
 use aws_sdk_iam::types::EntityType;
 use aws_sdk_iam::Client as IamClient;
 use aws_sdk_s3::primitives::ByteStream;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response;
 use aws_smithy_types::date_time::Format;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::DateTime;
 use iamwatch_core::ports::PortError;
 use iamwatch_sweep::ports::{
     AccountIam, Authorization, CredentialReport, GroupAuth, IamSource, LiveKey, Org, OrgSource,
     PolicyText, ReportError, ReportState, TableStore, UserAuth,
 };
+use std::future::Future;
 
 fn iso(t: &DateTime) -> Option<String> {
     t.fmt(Format::DateTime).ok()
@@ -118,6 +125,56 @@ fn attached(list: &[aws_sdk_iam::types::AttachedPolicy]) -> Vec<String> {
         .collect()
 }
 
+/// A page of an IAM list call that pages with `Marker` and `IsTruncated`.
+trait IamPage {
+    /// The marker of the next page; `None` after the last.
+    fn next_marker(&self) -> Option<String>;
+}
+
+macro_rules! iam_page {
+    ($($output:ty),* $(,)?) => {$(
+        impl IamPage for $output {
+            fn next_marker(&self) -> Option<String> {
+                match self.marker() {
+                    Some(m) if self.is_truncated() && !m.is_empty() => Some(m.to_string()),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+iam_page!(
+    GetAccountAuthorizationDetailsOutput,
+    ListAccessKeysOutput,
+    ListMfaDevicesOutput,
+);
+
+/// Every page of an IAM list call, in order: `send` sends the call from a marker (`None`: the
+/// first page), `each` takes each page. An error is a [`PortError`] naming `operation`.
+async fn iam_pages<P, E, Fut>(
+    operation: impl Fn() -> String,
+    mut send: impl FnMut(Option<String>) -> Fut,
+    mut each: impl FnMut(&P),
+) -> Result<(), PortError>
+where
+    P: IamPage,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    Fut: Future<Output = Result<P, SdkError<E, Response>>>,
+{
+    let mut marker: Option<String> = None;
+    loop {
+        let page = send(marker.take())
+            .await
+            .map_err(|e| port_error(operation(), &e))?;
+        each(&page);
+        match page.next_marker() {
+            Some(m) => marker = Some(m),
+            None => return Ok(()),
+        }
+    }
+}
+
 impl AccountIam for AwsAccountIam {
     async fn generate_report(&self) -> Result<ReportState, ReportError> {
         match self.iam.generate_credential_report().send().await {
@@ -156,18 +213,16 @@ impl AccountIam for AwsAccountIam {
 
     async fn authorization(&self) -> Result<Authorization, PortError> {
         let mut out = Authorization::default();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .iam
+        let send = |marker| {
+            self.iam
                 .get_account_authorization_details()
                 .filter(EntityType::User)
                 .filter(EntityType::Group)
                 .filter(EntityType::LocalManagedPolicy)
-                .set_marker(marker.take())
+                .set_marker(marker)
                 .send()
-                .await
-                .map_err(|e| port_error(self.op("GetAccountAuthorizationDetails"), &e))?;
+        };
+        let each = |page: &GetAccountAuthorizationDetailsOutput| {
             for u in page.user_detail_list() {
                 out.users.push(UserAuth {
                     name: u.user_name().unwrap_or_default().to_string(),
@@ -203,25 +258,21 @@ impl AccountIam for AwsAccountIam {
                     out.managed.insert(arn.to_string(), doc.to_string());
                 }
             }
-            match page.marker() {
-                Some(m) if page.is_truncated() && !m.is_empty() => marker = Some(m.to_string()),
-                _ => return Ok(out),
-            }
-        }
+        };
+        iam_pages(|| self.op("GetAccountAuthorizationDetails"), send, each).await?;
+        Ok(out)
     }
 
     async fn access_keys(&self, user: &str) -> Result<Vec<LiveKey>, PortError> {
         let mut keys = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .iam
+        let send = |marker| {
+            self.iam
                 .list_access_keys()
                 .user_name(user)
-                .set_marker(marker.take())
+                .set_marker(marker)
                 .send()
-                .await
-                .map_err(|e| port_error(self.op(&format!("ListAccessKeys {user}")), &e))?;
+        };
+        let each = |page: &ListAccessKeysOutput| {
             for k in page.access_key_metadata() {
                 let Some(id) = k.access_key_id() else {
                     continue;
@@ -234,11 +285,8 @@ impl AccountIam for AwsAccountIam {
                     last_used_service: None,
                 });
             }
-            match page.marker() {
-                Some(m) if page.is_truncated() && !m.is_empty() => marker = Some(m.to_string()),
-                _ => break,
-            }
-        }
+        };
+        iam_pages(|| self.op(&format!("ListAccessKeys {user}")), send, each).await?;
         for k in &mut keys {
             let out = self
                 .iam
@@ -258,26 +306,22 @@ impl AccountIam for AwsAccountIam {
 
     async fn mfa_devices(&self, user: &str) -> Result<Vec<String>, PortError> {
         let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .iam
+        let send = |marker| {
+            self.iam
                 .list_mfa_devices()
                 .user_name(user)
-                .set_marker(marker.take())
+                .set_marker(marker)
                 .send()
-                .await
-                .map_err(|e| port_error(self.op(&format!("ListMFADevices {user}")), &e))?;
+        };
+        let each = |page: &ListMfaDevicesOutput| {
             out.extend(
                 page.mfa_devices()
                     .iter()
                     .map(|d| d.serial_number().to_string()),
             );
-            match page.marker() {
-                Some(m) if page.is_truncated() && !m.is_empty() => marker = Some(m.to_string()),
-                _ => return Ok(out),
-            }
-        }
+        };
+        iam_pages(|| self.op(&format!("ListMFADevices {user}")), send, each).await?;
+        Ok(out)
     }
 }
 

@@ -3,17 +3,16 @@
 //! and printed in the same formats. Credentials, region and endpoint come from the standard AWS
 //! environment (profile, `AWS_ENDPOINT_URL`, ...).
 
-use crate::{output, parse_label, Format};
+use crate::output::{self, Severity};
+use crate::{config, parse_label, Format};
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use iamwatch_core::build::FindingContext;
-use iamwatch_core::enrich::OrgSnapshot;
-use iamwatch_core::{Finding, Label, Policy};
+use iamwatch_core::{Finding, Label};
 use iamwatch_hunt::finding_counts;
 use iamwatch_hunt::sql::{parse_accounts, parse_regions};
 use iamwatch_hunt::{Bound, Collector, DateFormat, Layout, Query, Run, Table};
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 #[derive(Subcommand)]
 pub enum HuntCommand {
@@ -128,30 +127,12 @@ fn athena(args: &AthenaArgs) -> anyhow::Result<u8> {
             anyhow::bail!("--output-location {o:?}: an s3:// URL is expected");
         }
     }
-    let policy = match &args.policy {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read policy file {}", p.display()))?;
-            Policy::from_toml(&text, &p.display().to_string())?
-        }
-        None => Policy::default(),
-    };
-    let org = match &args.org {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read org snapshot {}", p.display()))?;
-            Some(OrgSnapshot::from_json(&text, &p.display().to_string())?)
-        }
-        None => None,
-    };
+    // Read whole, unlike scan's and inventory check's bounded read_config.
+    let read = |p: &Path| std::fs::read_to_string(p);
     let mut collector = Collector::new(
-        policy,
-        org,
-        FindingContext {
-            region: args.region.clone(),
-            partition: "aws".to_string(),
-            runbook_base_url: args.runbook_base_url.clone(),
-        },
+        config::policy(args.policy.as_deref(), read)?,
+        config::org(args.org.as_deref(), read)?,
+        config::finding_context(&args.region, args.runbook_base_url.as_deref()),
     );
     let run = Run::new(
         &query.table.database,
@@ -170,27 +151,20 @@ fn athena(args: &AthenaArgs) -> anyhow::Result<u8> {
     .context("cannot start the async runtime")?;
     let executed = executed?;
     let (mut findings, counts) = collector.finish();
-    let failed = args
-        .fail_on
-        .is_some_and(|level| findings.iter().any(|f| f.severity.label >= level));
-    if let Some(min) = args.min_severity {
-        findings.retain(|f| f.severity.label >= min);
+    let failed = Severity {
+        min: args.min_severity,
+        fail_on: args.fail_on,
     }
+    .apply(&mut findings);
     output::findings(args.format, &mut findings)?;
-    if args.format == Format::Table || std::io::stderr().is_terminal() {
+    if output::summary_wanted(args.format) {
         let _ = writeln!(
             std::io::stderr(),
             "{}",
             summary(&findings, &counts, &executed)
         );
     }
-    Ok(if counts.errors > 0 {
-        2
-    } else if failed {
-        1
-    } else {
-        0
-    })
+    Ok(output::exit_status(counts.errors > 0, failed))
 }
 
 /// One line of totals for stderr.

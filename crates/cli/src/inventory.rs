@@ -3,17 +3,16 @@
 //! - `inventory check`: the hygiene rules over IAM credential report files, offline (no AWS
 //!   access), printed as `scan` prints its findings, with its exit statuses.
 
-use crate::scan::read_config;
-use crate::{output, parse_label, term, Format};
-use anyhow::Context;
+use crate::config::{self, read_config};
+use crate::output::{self, Severity};
+use crate::{parse_label, term, Format};
 use clap::Subcommand;
-use iamwatch_core::build::FindingContext;
-use iamwatch_core::enrich::{Enrichment, OrgSnapshot};
+use iamwatch_core::enrich::Enrichment;
+use iamwatch_core::finding::label_count_phrase;
 use iamwatch_core::inventory::{self, report, Day};
-use iamwatch_core::{Finding, Label, Policy};
+use iamwatch_core::{Finding, Label};
 use iamwatch_scan::limits::{self, Limit};
 use std::collections::{BTreeMap, HashMap};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// `iamwatch inventory ...`.
@@ -75,7 +74,7 @@ pub struct CheckArgs {
     pub max_file_size: u64,
 }
 
-fn parse_day(s: &str) -> Result<Day, String> {
+pub(crate) fn parse_day(s: &str) -> Result<Day, String> {
     s.parse().map_err(|e: inventory::day::BadDay| e.to_string())
 }
 
@@ -145,27 +144,13 @@ fn now_millis() -> i64 {
 
 /// `iamwatch inventory check`.
 fn check(args: &CheckArgs) -> anyhow::Result<u8> {
-    let policy = match &args.policy {
-        Some(p) => {
-            let text = read_config(p)
-                .with_context(|| format!("cannot read policy file {}", p.display()))?;
-            Policy::from_toml(&text, &p.display().to_string())?
-        }
-        None => Policy::default(),
-    };
-    let org = match &args.org {
-        Some(p) => {
-            let text = read_config(p)
-                .with_context(|| format!("cannot read org snapshot {}", p.display()))?;
-            Some(OrgSnapshot::from_json(&text, &p.display().to_string())?)
-        }
-        None => None,
-    };
+    let policy = config::policy(args.policy.as_deref(), read_config)?;
+    let org = config::org(args.org.as_deref(), read_config)?;
     let as_of = args.as_of.map_or_else(now_millis, Day::start_millis);
-    let ctx = FindingContext {
-        region: args.region.clone(),
-        partition: "aws".to_string(),
-        runbook_base_url: args.runbook_base_url.clone(),
+    let ctx = config::finding_context(&args.region, args.runbook_base_url.as_deref());
+    let severity = Severity {
+        min: args.min_severity,
+        fail_on: args.fail_on,
     };
 
     let mut errors = Vec::new();
@@ -236,8 +221,8 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
             }
             listed.insert(f.id.clone(), order);
             // --fail-on looks at every finding, printed or not.
-            failed |= args.fail_on.is_some_and(|level| f.severity.label >= level);
-            if args.min_severity.is_none_or(|min| f.severity.label >= min) {
+            failed |= severity.fails(&f);
+            if severity.shows(&f) {
                 printed[f.severity.label as usize] += 1;
                 batch.push(f);
             }
@@ -251,56 +236,15 @@ fn check(args: &CheckArgs) -> anyhow::Result<u8> {
     if !streaming {
         output::findings(args.format, &mut kept)?;
     }
-    if args.format == Format::Table || std::io::stderr().is_terminal() {
+    if output::summary_wanted(args.format) {
         term::line(&format!(
             "{} from {users} IAM user{} in {reports} credential report{} as of {}; {suppressed} suppressed; {error_count} error{}",
-            count_phrase(&printed),
+            label_count_phrase(&printed),
             if users == 1 { "" } else { "s" },
             if reports == 1 { "" } else { "s" },
             iamwatch_core::time::format_millis(as_of),
             if error_count == 1 { "" } else { "s" },
         ));
     }
-    Ok(if error_count > 0 {
-        2
-    } else if failed {
-        1
-    } else {
-        0
-    })
-}
-
-/// `3 findings (1 critical, 2 high)`, from counts by label (indexed as [`Label::ALL`]).
-fn count_phrase(by_label: &[usize; 5]) -> String {
-    let total: usize = by_label.iter().sum();
-    let parts: Vec<String> = Label::ALL
-        .iter()
-        .rev()
-        .filter(|l| by_label[**l as usize] > 0)
-        .map(|l| format!("{} {}", by_label[*l as usize], l.as_str().to_lowercase()))
-        .collect();
-    format!(
-        "{total} finding{}{}",
-        if total == 1 { "" } else { "s" },
-        if parts.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", parts.join(", "))
-        }
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::count_phrase;
-
-    #[test]
-    fn count_phrase_reads_as_scan_s() {
-        assert_eq!(count_phrase(&[0; 5]), "0 findings");
-        assert_eq!(count_phrase(&[0, 1, 0, 0, 0]), "1 finding (1 low)");
-        assert_eq!(
-            count_phrase(&[0, 1, 6, 1, 1]),
-            "9 findings (1 critical, 1 high, 6 medium, 1 low)"
-        );
-    }
+    Ok(output::exit_status(error_count > 0, failed))
 }

@@ -11,7 +11,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "DIR")]
     pub root: PathBuf,
     /// The report's day (YYYY-MM-DD). Default: the latest day under the root.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = crate::inventory::parse_day)]
     pub day: Option<Day>,
     /// Base URL of the runbooks as you serve them (`<URL>/<rule-id>.md`).
     #[arg(long, value_name = "URL")]
@@ -19,11 +19,6 @@ pub struct ReportArgs {
     /// The OUs that carry the guardrail SCP, comma-separated, by path (Workloads/Prod) or name.
     #[arg(long, value_name = "OUS")]
     pub guardrail_ous: Option<String>,
-}
-
-fn parse_day(s: &str) -> Result<Day, String> {
-    s.parse()
-        .map_err(|e: iamwatch_core::inventory::day::BadDay| e.to_string())
 }
 
 /// Writes the report; prints where and its figures. Exit status 2 when a table object or line

@@ -16,6 +16,7 @@
 //! Exit status: 0 done; 1 a finding reached `--fail-on`; 2 an input or usage error (an unreadable
 //! file, a bad record, a bad policy file): the rest of the scan still ran.
 
+mod config;
 #[cfg(feature = "aws")]
 mod hunt;
 mod inventory;

@@ -3,9 +3,52 @@
 use crate::term::escape;
 use crate::Format;
 use iamwatch_core::finding::{fields, RecordState};
-use iamwatch_core::Finding;
+use iamwatch_core::{Finding, Label};
 use iamwatch_scan::Totals;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
+
+/// `--min-severity` and `--fail-on`.
+#[derive(Debug, Clone, Copy)]
+pub struct Severity {
+    pub min: Option<Label>,
+    pub fail_on: Option<Label>,
+}
+
+impl Severity {
+    /// Whether `f` reaches `--fail-on`: every finding counts, printed or not, archived or not.
+    pub fn fails(&self, f: &Finding) -> bool {
+        self.fail_on.is_some_and(|level| f.severity.label >= level)
+    }
+
+    /// Whether `f` is printed: at or above `--min-severity`.
+    pub fn shows(&self, f: &Finding) -> bool {
+        self.min.is_none_or(|min| f.severity.label >= min)
+    }
+
+    /// Keeps the findings to print; returns whether any finding reached `--fail-on`.
+    pub fn apply(&self, findings: &mut Vec<Finding>) -> bool {
+        let failed = findings.iter().any(|f| self.fails(f));
+        findings.retain(|f| self.shows(f));
+        failed
+    }
+}
+
+/// Whether the summary line goes to stderr: always under the table, else only to a terminal.
+pub fn summary_wanted(format: Format) -> bool {
+    format == Format::Table || io::stderr().is_terminal()
+}
+
+/// The exit status: 2 after an input error (the rest still ran), else 1 when a finding reached
+/// `--fail-on`, else 0.
+pub fn exit_status(errors: bool, failed: bool) -> u8 {
+    if errors {
+        2
+    } else if failed {
+        1
+    } else {
+        0
+    }
+}
 
 /// Prints findings in `format` on stdout.
 pub fn findings(format: Format, findings: &mut [Finding]) -> anyhow::Result<()> {

@@ -1,34 +1,11 @@
 //! The `iamwatch scan` command as a user runs it: exit statuses, bad input, formats, flags.
 
+mod common;
+
+use common::{finding_ids, iamwatch, p, root, sample, BIN};
 use flate2::{write::GzEncoder, Compression};
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn sample(name: &str) -> String {
-    std::fs::read_to_string(root().join("events").join(name)).unwrap()
-}
-
-fn iamwatch(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_iamwatch"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .expect("run iamwatch");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
 
 #[test]
 fn bad_files_are_reported_with_their_path_and_the_rest_goes_on() {
@@ -427,15 +404,7 @@ fn malformed_in_scope_records_are_filed_or_reported() {
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     let (code, stdout, stderr) = iamwatch(&["scan", "--format", "jsonl", p(&path)]);
     assert_eq!(code, 2, "input errors: {stderr}");
-    let ids: Vec<String> = stdout
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["Id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let ids = finding_ids(&stdout);
     assert_eq!(
         ids,
         [
@@ -463,10 +432,7 @@ fn progress_bar_only_on_a_terminal() {
     if Command::new("script").arg("--version").output().is_err() {
         panic!("util-linux `script` is needed for this test (apt-get install bsdutils)");
     }
-    let cmd = format!(
-        "{} scan --format jsonl events/ >/dev/null",
-        env!("CARGO_BIN_EXE_iamwatch")
-    );
+    let cmd = format!("{BIN} scan --format jsonl events/ >/dev/null");
     let out = Command::new("script")
         .args(["-qec", &cmd, "/dev/null"])
         .current_dir(root())

@@ -3,53 +3,14 @@
 //! `UPDATE_GOLDEN=1 cargo test -p iamwatch-cli --test golden` rewrites the expected files
 //! (review the diff before committing).
 
+mod common;
+
+use common::{assert_golden, iamwatch, root, scan, scan_asff};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn scan(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_iamwatch"))
-        .current_dir(root())
-        .arg("scan")
-        .args(args)
-        .output()
-        .expect("run iamwatch");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn asff(path: &str) -> Value {
-    let (code, stdout, stderr) = scan(&[
-        "--policy",
-        "examples/policy.toml",
-        "--org",
-        "examples/org.json",
-        "--format",
-        "asff",
-        path,
-    ]);
-    assert_eq!(code, 0, "scan {path}: {stderr}");
-    serde_json::from_str(&stdout).expect("asff output is JSON")
-}
 
 fn check_golden(input: &str, name: &str) -> Value {
-    let got = asff(input);
-    let path = root().join("events/expected").join(format!("{name}.asff"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
-    }
-    let want: Value = serde_json::from_str(
-        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .unwrap();
-    assert_eq!(got, want, "{input} differs from {}", path.display());
+    let got = scan_asff(input);
+    assert_golden(&got, name, input);
     got
 }
 
@@ -325,12 +286,8 @@ fn a_runbook_base_url_makes_the_links() {
 /// `iamwatch rules --format json` prints (`UPDATE_GOLDEN=1` rewrites it).
 #[test]
 fn cdk_rules_json_is_the_catalog() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_iamwatch"))
-        .args(["rules", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let printed = String::from_utf8(out.stdout).unwrap();
+    let (code, printed, _) = iamwatch(&["rules", "--format", "json"]);
+    assert_eq!(code, 0);
     let path = root().join("cdk/lib/rules.json");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &printed).unwrap();

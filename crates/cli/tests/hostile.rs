@@ -2,6 +2,9 @@
 //! pipes, control characters. Every input is bounded: endless ones are `/dev/zero` and FIFOs,
 //! bombs are made on the fly, memory is capped with `prlimit`, hangs end at a deadline.
 
+mod common;
+
+use common::{p, root, sample, BIN};
 use flate2::{write::GzEncoder, Compression};
 use std::fs::File;
 use std::io::Write;
@@ -9,24 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-const BIN: &str = env!("CARGO_BIN_EXE_iamwatch");
-
-fn sample(name: &str) -> String {
-    std::fs::read_to_string(root().join("events").join(name)).unwrap()
-}
-
 /// The CloudTrail record of a sample envelope, on one line.
 fn record(name: &str) -> serde_json::Value {
     let env: serde_json::Value = serde_json::from_str(&sample(name)).unwrap();
     env["detail"].clone()
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 #[derive(Debug)]

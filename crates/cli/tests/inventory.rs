@@ -5,26 +5,10 @@
 //! `UPDATE_GOLDEN=1 cargo test -p iamwatch-cli --test inventory` rewrites the expected files
 //! (review the diff before committing).
 
+mod common;
+
+use common::{assert_golden, finding_ids, iamwatch, root};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn iamwatch(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_iamwatch"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .expect("run iamwatch");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// `inventory check` of one sample with the example policy and org, as of 2026-12-01.
 fn check(name: &str, format: &str) -> (i32, String, String) {
@@ -43,21 +27,18 @@ fn check(name: &str, format: &str) -> (i32, String, String) {
     ])
 }
 
+/// `inventory check --as-of <as_of> --format jsonl args...`, without the example policy and org.
+fn check_jsonl(as_of: &str, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["inventory", "check", "--as-of", as_of, "--format", "jsonl"];
+    all.extend_from_slice(args);
+    iamwatch(&all)
+}
+
 fn check_golden(name: &str, want_code: i32) -> Value {
     let (code, stdout, stderr) = check(name, "asff");
     assert_eq!(code, want_code, "{name}: {stderr}");
     let got: Value = serde_json::from_str(&stdout).expect("asff output is JSON");
-    let path = root()
-        .join("events/expected")
-        .join(format!("inventory-{name}.asff"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
-    }
-    let want: Value = serde_json::from_str(
-        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .unwrap();
-    assert_eq!(got, want, "{name} differs from {}", path.display());
+    assert_golden(&got, &format!("inventory-{name}"), name);
     got
 }
 
@@ -139,36 +120,13 @@ fn a_malformed_report_names_its_bad_rows_and_reads_the_rest() {
 fn findings_of_one_instant_are_stable_and_ages_follow_as_of() {
     // On 2026-11-28, the key last used on 2026-08-15 is unused, and the one never used since
     // its creation on 2026-11-20 is 8 days old: past grace_days = 7.
-    let (code, stdout, stderr) = iamwatch(&[
-        "inventory",
-        "check",
-        "--as-of",
-        "2026-11-28",
-        "--format",
-        "jsonl",
-        "events/inventory/access-key-unused.csv",
-    ]);
+    let (code, stdout, stderr) =
+        check_jsonl("2026-11-28", &["events/inventory/access-key-unused.csv"]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.lines().count(), 2);
     // On 2026-11-25 the never-used key is 5 days old: within its grace.
-    let (_, stdout, _) = iamwatch(&[
-        "inventory",
-        "check",
-        "--as-of",
-        "2026-11-25",
-        "--format",
-        "jsonl",
-        "events/inventory/access-key-unused.csv",
-    ]);
-    let ids: Vec<String> = stdout
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["Id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let (_, stdout, _) = check_jsonl("2026-11-25", &["events/inventory/access-key-unused.csv"]);
+    let ids = finding_ids(&stdout);
     assert_eq!(
         ids,
         ["iamwatch/333333333333/access-key-unused/legacy-backup/1"]
@@ -177,17 +135,14 @@ fn findings_of_one_instant_are_stable_and_ages_follow_as_of() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("p.toml");
     std::fs::write(&policy, "[inventory]\nunused_days = 200\ngrace_days = 30\n").unwrap();
-    let (code, stdout, stderr) = iamwatch(&[
-        "inventory",
-        "check",
-        "--policy",
-        policy.to_str().unwrap(),
-        "--as-of",
+    let (code, stdout, stderr) = check_jsonl(
         "2026-12-01",
-        "--format",
-        "jsonl",
-        "events/inventory/access-key-unused.csv",
-    ]);
+        &[
+            "--policy",
+            policy.to_str().unwrap(),
+            "events/inventory/access-key-unused.csv",
+        ],
+    );
     assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
 }
 
@@ -214,17 +169,9 @@ fn formats_severities_and_exit_statuses_are_those_of_scan() {
 
     // --fail-on sees what --min-severity hides; a bad level is a usage error.
     let run = |extra: &[&str]| {
-        let mut args = vec![
-            "inventory",
-            "check",
-            "--as-of",
-            "2026-12-01",
-            "--format",
-            "jsonl",
-        ];
-        args.extend_from_slice(extra);
+        let mut args = extra.to_vec();
         args.push("events/inventory/root-access-key-present.csv");
-        iamwatch(&args)
+        check_jsonl("2026-12-01", &args)
     };
     assert_eq!(run(&["--fail-on", "critical"]).0, 1);
     assert_eq!(
@@ -236,19 +183,16 @@ fn formats_severities_and_exit_statuses_are_those_of_scan() {
     );
     let (code, stdout, _) = run(&["--min-severity", "CRITICAL"]);
     assert_eq!((code, stdout.lines().count()), (0, 1));
-    let (code, stdout, _) = iamwatch(&[
-        "inventory",
-        "check",
-        "--as-of",
+    let (code, stdout, _) = check_jsonl(
         "2026-12-01",
-        "--min-severity",
-        "critical",
-        "--fail-on",
-        "medium",
-        "--format",
-        "jsonl",
-        "events/inventory/console-without-mfa.csv",
-    ]);
+        &[
+            "--min-severity",
+            "critical",
+            "--fail-on",
+            "medium",
+            "events/inventory/console-without-mfa.csv",
+        ],
+    );
     assert_eq!((code, stdout.as_str()), (1, ""));
     let (code, _, stderr) = run(&["--fail-on", "severe"]);
     assert_eq!(code, 2);
@@ -278,16 +222,10 @@ fn bad_inputs_are_named_and_the_rest_goes_on() {
     )
     .unwrap();
     let missing = dir.path().join("missing.csv");
-    let (code, stdout, stderr) = iamwatch(&[
-        "inventory",
-        "check",
-        "--as-of",
+    let (code, stdout, stderr) = check_jsonl(
         "2026-12-01",
-        "--format",
-        "jsonl",
-        dir.path().to_str().unwrap(),
-        missing.to_str().unwrap(),
-    ]);
+        &[dir.path().to_str().unwrap(), missing.to_str().unwrap()],
+    );
     assert_eq!(code, 2, "{stderr}");
     assert_eq!(stdout.lines().count(), 1, "the good report is read");
     assert!(
@@ -298,18 +236,15 @@ fn bad_inputs_are_named_and_the_rest_goes_on() {
     assert!(!stderr.contains("README"), "{stderr}");
 
     // A report over --max-file-size is an error for that file only.
-    let (code, stdout, stderr) = iamwatch(&[
-        "inventory",
-        "check",
-        "--as-of",
+    let (code, stdout, stderr) = check_jsonl(
         "2026-12-01",
-        "--max-file-size",
-        "1KiB",
-        "--format",
-        "jsonl",
-        "events/inventory/console-password-unused.csv",
-        "events/inventory/console-without-mfa.csv",
-    ]);
+        &[
+            "--max-file-size",
+            "1KiB",
+            "events/inventory/console-password-unused.csv",
+            "events/inventory/console-without-mfa.csv",
+        ],
+    );
     assert_eq!(code, 2, "{stderr}");
     assert_eq!(stdout.lines().count(), 1, "the small report is read");
     assert!(
@@ -344,17 +279,14 @@ fn suppressions_apply_to_hygiene_rules() {
         "[[suppress]]\nrule = \"console-password-unused\"\nuser = \"carol\"\nreason = \"On leave until January\"\n",
     )
     .unwrap();
-    let (code, stdout, stderr) = iamwatch(&[
-        "inventory",
-        "check",
-        "--policy",
-        policy.to_str().unwrap(),
-        "--as-of",
+    let (code, stdout, stderr) = check_jsonl(
         "2026-12-01",
-        "--format",
-        "jsonl",
-        "events/inventory/console-password-unused.csv",
-    ]);
+        &[
+            "--policy",
+            policy.to_str().unwrap(),
+            "events/inventory/console-password-unused.csv",
+        ],
+    );
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.lines().count(), 1);
     assert!(stdout.contains("console-password-unused/bob"));
@@ -407,15 +339,7 @@ fn a_finding_made_twice_is_listed_once() {
         )
         .unwrap();
     }
-    let (code, stdout, stderr) = iamwatch(&[
-        "inventory",
-        "check",
-        "--as-of",
-        "2026-12-01",
-        "--format",
-        "jsonl",
-        dir.path().to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = check_jsonl("2026-12-01", &[dir.path().to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.lines().count(), 1);
     assert!(

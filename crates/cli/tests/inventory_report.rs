@@ -1,22 +1,12 @@
 //! `iamwatch inventory report --root DIR`: the HTML page of a folder root written where the sweep
 //! writes it, its figures printed, unreadable objects named with exit status 2.
 
+mod common;
+
+use common::iamwatch;
 use iamwatch_core::inventory::table::write_jsonl_gz;
 use iamwatch_core::inventory::{AccountRow, AccountStatus, Day, Table, UserRow};
 use std::path::Path;
-use std::process::Command;
-
-fn iamwatch(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_iamwatch"))
-        .args(args)
-        .output()
-        .expect("run iamwatch");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn user(name: &str, rules: &[&str]) -> UserRow {
     serde_json::from_value(serde_json::json!({

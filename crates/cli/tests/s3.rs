@@ -2,6 +2,9 @@
 //! format, and the same exit statuses, as a scan of the same files on disk.
 #![cfg(feature = "aws")]
 
+mod common;
+
+use common::{output, BIN};
 use iamwatch_e2e::moto::{management_credentials, sdk_config, MotoServer};
 use iamwatch_e2e::trail::{client, gzip, org_trail, upload, write_local, ORG};
 use std::path::Path;
@@ -38,20 +41,15 @@ impl Env {
     }
 
     fn iamwatch(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_iamwatch"))
-            .args(args)
-            .env("AWS_ENDPOINT_URL", self.moto.endpoint())
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_MAX_ATTEMPTS", "2")
-            .env_remove("AWS_PROFILE")
-            .output()
-            .expect("run iamwatch");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
+        output(
+            Command::new(BIN)
+                .args(args)
+                .env("AWS_ENDPOINT_URL", self.moto.endpoint())
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing")
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_MAX_ATTEMPTS", "2")
+                .env_remove("AWS_PROFILE"),
         )
     }
 

@@ -32,7 +32,28 @@ impl Default for FindingContext {
     }
 }
 
+/// The partition of a region (`aws`, `aws-us-gov`, `aws-cn`).
+pub fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
 impl FindingContext {
+    /// Findings filed in `region` (its partition's), linking to runbooks under
+    /// `runbook_base_url`.
+    pub fn for_region(region: &str, runbook_base_url: Option<String>) -> FindingContext {
+        FindingContext {
+            region: region.to_string(),
+            partition: partition_of(region).to_string(),
+            runbook_base_url,
+        }
+    }
+
     /// The runbook URL of a rule, when a base URL is set.
     pub fn runbook_url(&self, rule_id: &str) -> Option<String> {
         crate::links::runbook_url(self.runbook_base_url.as_deref(), rule_id)

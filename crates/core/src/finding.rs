@@ -256,32 +256,43 @@ impl Finding {
 
 /// `3 findings (1 critical, 2 high), 1 archived`: the findings part of a summary line.
 pub fn count_phrase(findings: &[Finding]) -> String {
-    let by_label: Vec<String> = crate::Label::ALL
-        .iter()
-        .rev()
-        .filter_map(|l| {
-            let n = findings.iter().filter(|f| f.severity.label == *l).count();
-            (n > 0).then(|| format!("{n} {}", l.as_str().to_lowercase()))
-        })
-        .collect();
+    let mut by_label = [0usize; 5];
+    for f in findings {
+        by_label[f.severity.label as usize] += 1;
+    }
     let archived = findings
         .iter()
         .filter(|f| f.record_state == RecordState::Archived)
         .count();
     format!(
-        "{} finding{}{}{}",
-        findings.len(),
-        if findings.len() == 1 { "" } else { "s" },
-        if by_label.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", by_label.join(", "))
-        },
+        "{}{}",
+        label_count_phrase(&by_label),
         if archived > 0 {
             format!(", {archived} archived")
         } else {
             String::new()
         },
+    )
+}
+
+/// `3 findings (1 critical, 2 high)`, from counts by label (indexed as [`crate::Label::ALL`]):
+/// the findings part of a summary line where they are counted as they go.
+pub fn label_count_phrase(by_label: &[usize; 5]) -> String {
+    let total: usize = by_label.iter().sum();
+    let parts: Vec<String> = crate::Label::ALL
+        .iter()
+        .rev()
+        .filter(|l| by_label[**l as usize] > 0)
+        .map(|l| format!("{} {}", by_label[*l as usize], l.as_str().to_lowercase()))
+        .collect();
+    format!(
+        "{total} finding{}{}",
+        if total == 1 { "" } else { "s" },
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", parts.join(", "))
+        }
     )
 }
 
@@ -295,4 +306,19 @@ pub fn truncate(s: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}...", &s[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::label_count_phrase;
+
+    #[test]
+    fn count_phrase_reads_as_scan_s() {
+        assert_eq!(label_count_phrase(&[0; 5]), "0 findings");
+        assert_eq!(label_count_phrase(&[0, 1, 0, 0, 0]), "1 finding (1 low)");
+        assert_eq!(
+            label_count_phrase(&[0, 1, 6, 1, 1]),
+            "9 findings (1 critical, 1 high, 6 medium, 1 low)"
+        );
+    }
 }

@@ -49,6 +49,7 @@ pub mod record;
 pub mod resolve;
 pub mod rules;
 pub mod score;
+pub mod select;
 pub mod sources;
 pub mod subject;
 pub mod time;

@@ -3,9 +3,13 @@
 //! findings follow it to the new name, and a finding seen again (a re-scan, a duplicate record)
 //! updates the one finding with its id.
 
+use crate::build::FindingContext;
+use crate::engine::{self, Verdict};
+use crate::enrich::OrgSnapshot;
 use crate::finding::{Finding, RecordState};
 use crate::resolve::{Rename, Resolution};
 use crate::time::parse_millis;
+use crate::{CloudTrailRecord, Policy};
 use std::collections::HashMap;
 
 enum Item {
@@ -47,6 +51,42 @@ impl Timeline {
     pub fn add_rename(&mut self, r: Rename) {
         let at = r.event_time.clone();
         self.push(&at, Item::Rename(r));
+    }
+
+    /// Takes the verdict on `record`: a finding (scored under `policy`, enriched from `org`,
+    /// filed as `ctx` says) or a resolution goes on the timeline; a suppression is left off and
+    /// returned as the line that says it.
+    pub fn add_verdict(
+        &mut self,
+        verdict: Verdict,
+        record: &CloudTrailRecord,
+        policy: &Policy,
+        org: Option<&OrgSnapshot>,
+        ctx: &FindingContext,
+    ) -> Option<String> {
+        match verdict {
+            Verdict::OutOfScope | Verdict::NoFinding => None,
+            Verdict::Suppressed { detection, reason } => Some(format!(
+                "suppressed: {} {} in {} by {} (event {}): {reason}",
+                detection.rule.id,
+                detection.subject,
+                record.account_id(),
+                record.actor(),
+                record.event_id.as_deref().unwrap_or("-"),
+            )),
+            Verdict::Resolution(r) => {
+                self.add_resolution(r);
+                None
+            }
+            Verdict::Finding(d) => {
+                let enrichment = org
+                    .map(|org| org.enrichment(record.account_id()))
+                    .unwrap_or_default();
+                let (finding, _) = engine::finding(&d, record, policy, &enrichment, ctx);
+                self.add_finding(finding);
+                None
+            }
+        }
     }
 
     /// Merges another timeline (from another thread) into this one.

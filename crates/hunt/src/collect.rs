@@ -3,7 +3,7 @@
 //! time order, so a resolving event archives what came before it.
 
 use iamwatch_core::build::FindingContext;
-use iamwatch_core::engine::{self, Verdict};
+use iamwatch_core::engine;
 use iamwatch_core::enrich::OrgSnapshot;
 use iamwatch_core::timeline::Timeline;
 use iamwatch_core::{CloudTrailRecord, Finding, Policy};
@@ -42,30 +42,13 @@ impl Collector {
     /// Judges one record; `note` hears of suppressed findings.
     pub fn add(&mut self, record: &CloudTrailRecord, note: &mut dyn FnMut(String)) {
         self.counts.rows += 1;
-        match engine::evaluate(record, &self.policy) {
-            Verdict::OutOfScope | Verdict::NoFinding => {}
-            Verdict::Suppressed { detection, reason } => {
-                self.counts.suppressed += 1;
-                note(format!(
-                    "suppressed: {} {} in {} by {} (event {}): {reason}",
-                    detection.rule.id,
-                    detection.subject,
-                    record.account_id(),
-                    record.actor(),
-                    record.event_id.as_deref().unwrap_or("-"),
-                ));
-            }
-            Verdict::Resolution(r) => self.timeline.add_resolution(r),
-            Verdict::Finding(d) => {
-                let enrichment = self
-                    .org
-                    .as_ref()
-                    .map(|org| org.enrichment(record.account_id()))
-                    .unwrap_or_default();
-                let (finding, _) =
-                    engine::finding(&d, record, &self.policy, &enrichment, &self.ctx);
-                self.timeline.add_finding(finding);
-            }
+        let verdict = engine::evaluate(record, &self.policy);
+        if let Some(line) =
+            self.timeline
+                .add_verdict(verdict, record, &self.policy, self.org.as_ref(), &self.ctx)
+        {
+            self.counts.suppressed += 1;
+            note(line);
         }
     }
 

@@ -7,7 +7,8 @@
 //! Every value that reaches the SQL text is checked first (an account id is 12 digits, a region
 //! is `[a-z0-9-]`, a name is `[A-Za-z0-9_]`), then quoted; a string literal doubles its quotes.
 
-use iamwatch_core::time::{format_millis, parse_millis};
+use iamwatch_core::select::{self, parse_day_or_time, DayOrTime};
+use iamwatch_core::time::format_millis;
 use std::fmt::Write as _;
 
 /// A value that cannot go into the query.
@@ -151,22 +152,10 @@ const DAY: i64 = 86_400_000;
 impl Bound {
     /// Parses `YYYY-MM-DD` or an RFC 3339 time.
     pub fn parse(s: &str) -> Result<Bound, SqlError> {
-        let s = s.trim();
-        if s.len() == 10 {
-            if let Some(ms) = parse_millis(&format!("{s}T00:00:00Z")) {
-                // parse_millis accepts a 31st of any month: check the day exists.
-                if format_millis(ms)[..10] == *s {
-                    return Ok(Bound::Day(ms));
-                }
-            }
-            return Err(bad(format!("{s:?} is not a date (YYYY-MM-DD)")));
-        }
-        match parse_millis(s) {
-            Some(ms) if s.len() > 19 => Ok(Bound::Time(ms)),
-            _ => Err(bad(format!(
-                "{s:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 time (2024-08-01T13:00:00Z)"
-            ))),
-        }
+        Ok(match parse_day_or_time(s).map_err(bad)? {
+            DayOrTime::Day(d) => Bound::Day(d * DAY),
+            DayOrTime::Time(ms) => Bound::Time(ms),
+        })
     }
 
     fn millis(self) -> i64 {
@@ -193,37 +182,12 @@ pub struct Query {
 
 /// Splits a comma-separated list and checks each account id.
 pub fn parse_accounts(s: &str) -> Result<Vec<String>, SqlError> {
-    list(s)
-        .map(|a| {
-            if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) {
-                Ok(a.to_string())
-            } else {
-                Err(bad(format!("account {a:?}: an account id is 12 digits")))
-            }
-        })
-        .collect()
+    select::parse_accounts(s).map_err(bad)
 }
 
 /// Splits a comma-separated list and checks each region.
 pub fn parse_regions(s: &str) -> Result<Vec<String>, SqlError> {
-    list(s)
-        .map(|r| {
-            if !r.is_empty()
-                && r.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            {
-                Ok(r.to_string())
-            } else {
-                Err(bad(format!(
-                    "region {r:?}: only lowercase letters, digits and - are accepted"
-                )))
-            }
-        })
-        .collect()
-}
-
-fn list(s: &str) -> impl Iterator<Item = &str> {
-    s.split(',').map(str::trim).filter(|x| !x.is_empty())
+    select::parse_regions(s).map_err(bad)
 }
 
 /// `'text'` with quotes doubled.

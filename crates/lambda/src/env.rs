@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 /// Role assumed in each member account when `IAMWATCH_MEMBER_ROLE` is unset.
 pub const DEFAULT_MEMBER_ROLE: &str = "iamwatch-member";
 
+/// Region findings are filed in when neither `AWS_REGION` nor `AWS_DEFAULT_REGION` is set.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
 /// A variable that is missing or invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -65,17 +68,58 @@ impl<L: Fn(&str) -> Option<String>> Env<L> {
         }
     }
 
-    /// `IAMWATCH_MEMBER_ROLE`: the name of the role assumed in each member account
-    /// ([`DEFAULT_MEMBER_ROLE`] when unset); an ARN, a path or whitespace is refused.
-    pub fn member_role(&self) -> Result<String, ConfigError> {
-        let role = self.or("IAMWATCH_MEMBER_ROLE", DEFAULT_MEMBER_ROLE);
+    /// An http(s) URL when set; `None` when unset.
+    pub fn optional_url(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        self.get(name).map(|v| self.url(name, v)).transpose()
+    }
+
+    /// The name of a role (`default` when unset); an ARN, a path or whitespace is refused.
+    pub fn role_name(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
+        let role = self.or(name, default);
         if role.contains([':', '/']) || role.contains(char::is_whitespace) {
             return Err(ConfigError::Invalid {
-                name: "IAMWATCH_MEMBER_ROLE",
+                name,
                 problem: format!("{role:?} is not a role name (give the name, not an ARN or path)"),
             });
         }
         Ok(role)
+    }
+
+    /// `IAMWATCH_MEMBER_ROLE`: the name of the role assumed in each member account
+    /// ([`DEFAULT_MEMBER_ROLE`] when unset); an ARN, a path or whitespace is refused.
+    pub fn member_role(&self) -> Result<String, ConfigError> {
+        self.role_name("IAMWATCH_MEMBER_ROLE", DEFAULT_MEMBER_ROLE)
+    }
+
+    /// `IAMWATCH_ORG_ROLE_ARN`: the role in the management account for Organizations reads;
+    /// `None` when unset (Organizations is read with the caller's own credentials). A value that
+    /// is not an IAM role ARN is refused.
+    pub fn org_role_arn(&self) -> Result<Option<String>, ConfigError> {
+        const NAME: &str = "IAMWATCH_ORG_ROLE_ARN";
+        let arn = self.get(NAME);
+        if let Some(arn) = &arn {
+            if !(arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/")) {
+                return Err(ConfigError::Invalid {
+                    name: NAME,
+                    problem: format!("{arn:?} is not an IAM role ARN"),
+                });
+            }
+        }
+        Ok(arn)
+    }
+
+    /// `IAMWATCH_RUNBOOK_BASE_URL`: base URL of the runbooks as the operator serves them; unset,
+    /// findings name the runbook's path in the project (no made-up default).
+    pub fn runbook_base_url(&self) -> Result<Option<String>, ConfigError> {
+        self.optional_url("IAMWATCH_RUNBOOK_BASE_URL")
+    }
+
+    /// `AWS_REGION` (set by Lambda), else `AWS_DEFAULT_REGION`, else [`DEFAULT_REGION`]: where
+    /// findings are filed.
+    pub fn region(&self) -> String {
+        self.get("AWS_REGION")
+            .or_else(|| self.get("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| DEFAULT_REGION.to_string())
     }
 
     /// `IAMWATCH_POLICY_FILE`: the policy TOML shared by the functions; read it with
@@ -106,14 +150,10 @@ pub fn load_policy(path: Option<&Path>) -> Result<Policy, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use crate::testing::vars;
 
-    fn env(vars: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Env::new(move |k| map.get(k).cloned())
+    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        Env::new(vars(pairs))
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! - [`logging`]: structured JSON logs for CloudWatch.
 //! - [`env`]: the environment, read once through a lookup (errors name the variable), the
 //!   member role and the policy file shared by the functions.
-//! - `testing` (feature `test-support`): SQS records and batches as Lambda delivers them.
+//! - `testing` (feature `test-support`): SQS records and batches as Lambda delivers them, and
+//!   environments of configuration tests.
 //!
 //! A function's `main` stays thin: [`logging::init_json`], its configuration read once through
 //! [`env::Env`], its clients built once, then `lambda_runtime::run` of a handler that calls

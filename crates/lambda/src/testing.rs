@@ -1,6 +1,18 @@
-//! SQS records and batches as Lambda delivers them (feature `test-support`).
+//! SQS records and batches as Lambda delivers them, and environments of configuration tests
+//! (feature `test-support`).
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use std::collections::HashMap;
+
+/// A lookup of these variables, as a function's `from_lookup` takes it (a later pair of the same
+/// name wins); every other variable is unset.
+pub fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + 'static {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |k| map.get(k).cloned()
+}
 
 /// A record of a standard queue with this message id and body.
 pub fn message(id: &str, body: &str) -> SqsMessage {

@@ -603,9 +603,15 @@ pub(crate) fn description(event: &FindingEvent) -> Value {
 
 /// A comment (ADF) on the issue of a finding seen again.
 pub(crate) fn comment(event: &FindingEvent) -> Value {
+    seen_again(event, "")
+}
+
+/// A comment (ADF) on the issue of a finding seen `again` (after what, or nothing): when it was
+/// last observed, its description, facts and runbook.
+fn seen_again(event: &FindingEvent, again: &str) -> Value {
     doc(vec![
         paragraph(vec![text(&format!(
-            "iamwatch saw this finding again (last observed {}).",
+            "iamwatch saw this finding again{again} (last observed {}).",
             event.finding.last_observed_at
         ))]),
         paragraph(vec![text(&event.finding.description)]),
@@ -633,15 +639,7 @@ pub(crate) fn archived_comment(event: &FindingEvent, transitioned: bool) -> Valu
 
 /// The comment (ADF) on the issue of a finding active again after it was archived.
 pub(crate) fn recurred_comment(event: &FindingEvent) -> Value {
-    doc(vec![
-        paragraph(vec![text(&format!(
-            "iamwatch saw this finding again after it was archived (last observed {}).",
-            event.finding.last_observed_at
-        ))]),
-        paragraph(vec![text(&event.finding.description)]),
-        facts(event),
-        runbook(event),
-    ])
+    seen_again(event, " after it was archived")
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@
 //! the days CloudTrail delivered the files in: an event of a day's last minutes may be in the
 //! next day's folder.
 
-use iamwatch_core::time::{format_millis, parse_millis};
+use iamwatch_core::select::{self, is_region, parse_day_or_time, DayOrTime};
+pub use iamwatch_core::select::{is_account, parse_day};
+use iamwatch_core::time::format_millis;
 use std::fmt;
 
 /// Milliseconds in a day.
@@ -77,18 +79,10 @@ pub enum Bound {
 impl Bound {
     /// Parses `YYYY-MM-DD` or an RFC 3339 time.
     pub fn parse(s: &str) -> Result<Bound, LayoutError> {
-        let s = s.trim();
-        if s.len() == 10 {
-            return parse_day(s)
-                .map(Bound::Day)
-                .ok_or_else(|| bad(format!("{s:?} is not a date (YYYY-MM-DD)")));
-        }
-        match parse_millis(s) {
-            Some(ms) if s.len() > 19 => Ok(Bound::Time(ms)),
-            _ => Err(bad(format!(
-                "{s:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 time (2024-08-01T13:00:00Z)"
-            ))),
-        }
+        Ok(match parse_day_or_time(s).map_err(bad)? {
+            DayOrTime::Day(d) => Bound::Day(d),
+            DayOrTime::Time(ms) => Bound::Time(ms),
+        })
     }
 
     /// The UTC day the bound falls in.
@@ -168,15 +162,6 @@ impl Filters {
     }
 }
 
-fn list(s: &str) -> impl Iterator<Item = &str> {
-    s.split(',').map(str::trim).filter(|x| !x.is_empty())
-}
-
-/// Whether `s` is an account id (12 digits).
-pub fn is_account(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
 /// Whether `s` is an organization id as CloudTrail writes it in keys (`o-` and 10 to 32
 /// lowercase letters or digits).
 pub fn is_org(s: &str) -> bool {
@@ -188,48 +173,14 @@ pub fn is_org(s: &str) -> bool {
     })
 }
 
-fn is_region(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
 /// Splits a comma-separated list (`--accounts`) and checks each account id.
 pub fn parse_accounts(s: &str) -> Result<Vec<String>, LayoutError> {
-    list(s)
-        .map(|a| {
-            if is_account(a) {
-                Ok(a.to_string())
-            } else {
-                Err(bad(format!("account {a:?}: an account id is 12 digits")))
-            }
-        })
-        .collect()
+    select::parse_accounts(s).map_err(bad)
 }
 
 /// Splits a comma-separated list (`--regions`) and checks each region.
 pub fn parse_regions(s: &str) -> Result<Vec<String>, LayoutError> {
-    list(s)
-        .map(|r| {
-            if is_region(r) {
-                Ok(r.to_string())
-            } else {
-                Err(bad(format!(
-                    "region {r:?}: only lowercase letters, digits and - are accepted"
-                )))
-            }
-        })
-        .collect()
-}
-
-/// The day number of `YYYY-MM-DD`, if that day exists.
-pub fn parse_day(s: &str) -> Option<i64> {
-    if s.len() != 10 {
-        return None;
-    }
-    let ms = parse_millis(&format!("{s}T00:00:00Z"))?;
-    // parse_millis accepts a 31st of any month: check the day exists.
-    (format_millis(ms)[..10] == *s).then_some(ms.div_euclid(DAY_MS))
+    select::parse_regions(s).map_err(bad)
 }
 
 /// `(year, month, day)` of a day number.
@@ -524,7 +475,7 @@ mod tests {
         };
         w.check().unwrap();
         assert!(w.has_times());
-        let at = |s: &str| parse_millis(s).unwrap();
+        let at = |s: &str| iamwatch_core::time::parse_millis(s).unwrap();
         assert!(!w.admits(at("2024-08-01T11:59:59Z")));
         assert!(w.admits(at("2024-08-01T12:00:00Z")));
         assert!(w.admits(at("2024-08-02T23:59:59.999Z")));

@@ -28,7 +28,7 @@ pub use local::{LocalFile, LocalFiles};
 pub use source::{Object, Source};
 
 use iamwatch_core::build::FindingContext;
-use iamwatch_core::engine::{self, Verdict};
+use iamwatch_core::engine;
 use iamwatch_core::enrich::OrgSnapshot;
 use iamwatch_core::input::{DocStats, ItemResult};
 use iamwatch_core::rules::Context;
@@ -145,10 +145,7 @@ pub fn scan<S: Source>(
         .map_err(ScanError::Threads)?;
     // The organization's accounts, for rules that ask whether an account is in it.
     let org_accounts = options.org.as_ref().map(OrgSnapshot::account_ids);
-    let mut cx = Context::new(&options.policy);
-    if let Some(accounts) = &org_accounts {
-        cx = cx.with_org_accounts(accounts);
-    }
+    let cx = Context::with_org(&options.policy, org_accounts.as_ref());
     let acc = pool.install(|| {
         objects
             .par_iter()
@@ -231,29 +228,15 @@ fn handle(
     if let Some(rename) = iamwatch_core::resolve::renaming(record) {
         timeline.add_rename(rename);
     }
-    match engine::evaluate_in(record, cx) {
-        Verdict::OutOfScope | Verdict::NoFinding => {}
-        Verdict::Suppressed { detection, reason } => {
-            *suppressed += 1;
-            reporter.note(&format!(
-                "suppressed: {} {} in {} by {} (event {}): {reason}",
-                detection.rule.id,
-                detection.subject,
-                record.account_id(),
-                record.actor(),
-                record.event_id.as_deref().unwrap_or("-"),
-            ));
-        }
-        Verdict::Resolution(r) => timeline.add_resolution(r),
-        Verdict::Finding(d) => {
-            let enrichment = options
-                .org
-                .as_ref()
-                .map(|org| org.enrichment(record.account_id()))
-                .unwrap_or_default();
-            let (finding, _) =
-                engine::finding(&d, record, &options.policy, &enrichment, &options.context);
-            timeline.add_finding(finding);
-        }
+    let verdict = engine::evaluate_in(record, cx);
+    if let Some(note) = timeline.add_verdict(
+        verdict,
+        record,
+        &options.policy,
+        options.org.as_ref(),
+        &options.context,
+    ) {
+        *suppressed += 1;
+        reporter.note(&note);
     }
 }

@@ -180,7 +180,7 @@ fn details(
 /// A previous day's users row as the credential report row it was read from, so the hygiene
 /// rules can tell what they found then.
 pub fn row_of(u: &UserRow, line: u64) -> ReportRow {
-    let mut keys = [empty_slot(1), empty_slot(2)];
+    let mut keys = [KeySlot::empty(1), KeySlot::empty(2)];
     for (slot, k) in keys.iter_mut().zip(&u.access_keys) {
         slot.id = k.id.clone();
         slot.active = k.active;
@@ -206,18 +206,6 @@ pub fn row_of(u: &UserRow, line: u64) -> ReportRow {
         password_last_changed: When::NotApplicable,
         mfa_active: u.mfa_active,
         keys,
-    }
-}
-
-fn empty_slot(slot: u8) -> KeySlot {
-    KeySlot {
-        slot,
-        id: None,
-        active: false,
-        last_rotated: When::NotApplicable,
-        last_used: When::NotApplicable,
-        last_used_region: None,
-        last_used_service: None,
     }
 }
 

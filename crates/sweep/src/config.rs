@@ -93,19 +93,8 @@ impl SweepConfig {
         };
         let out =
             Out::parse(&out).map_err(|problem| ConfigError::Invalid { name: OUT, problem })?;
-        let org_role_arn = env.get("IAMWATCH_ORG_ROLE_ARN");
-        if let Some(arn) = &org_role_arn {
-            if !(arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/")) {
-                return Err(ConfigError::Invalid {
-                    name: "IAMWATCH_ORG_ROLE_ARN",
-                    problem: format!("{arn:?} is not an IAM role ARN"),
-                });
-            }
-        }
-        let runbook_base_url = env
-            .get("IAMWATCH_RUNBOOK_BASE_URL")
-            .map(|v| env.url("IAMWATCH_RUNBOOK_BASE_URL", v))
-            .transpose()?;
+        let org_role_arn = env.org_role_arn()?;
+        let runbook_base_url = env.runbook_base_url()?;
         const CONC: &str = "IAMWATCH_INVENTORY_CONCURRENCY";
         let concurrency = match env.get(CONC) {
             None => crate::sweep::DEFAULT_CONCURRENCY,
@@ -131,10 +120,7 @@ impl SweepConfig {
                 .unwrap_or_default(),
             concurrency,
             policy_file: env.policy_file(),
-            region: env
-                .get("AWS_REGION")
-                .or_else(|| env.get("AWS_DEFAULT_REGION"))
-                .unwrap_or_else(|| "us-east-1".to_string()),
+            region: env.region(),
         })
     }
 
@@ -143,32 +129,17 @@ impl SweepConfig {
     }
 
     pub fn finding_context(&self) -> FindingContext {
-        let partition = if self.region.starts_with("cn-") {
-            "aws-cn"
-        } else if self.region.starts_with("us-gov-") {
-            "aws-us-gov"
-        } else {
-            "aws"
-        };
-        FindingContext {
-            region: self.region.clone(),
-            partition: partition.to_string(),
-            runbook_base_url: self.runbook_base_url.clone(),
-        }
+        FindingContext::for_region(&self.region, self.runbook_base_url.clone())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use iamwatch_lambda::testing::vars;
 
-    fn cfg(vars: &[(&str, &str)]) -> Result<SweepConfig, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        SweepConfig::from_lookup(|k| map.get(k).cloned(), None)
+    fn cfg(pairs: &[(&str, &str)]) -> Result<SweepConfig, ConfigError> {
+        SweepConfig::from_lookup(vars(pairs), None)
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The detect function's configuration, read once from the environment (see
 //! `docs/contracts.md`, "Environment of the detect function").
 
-use iamwatch_aws::config::partition_of;
 use iamwatch_core::{FindingContext, Policy};
 use iamwatch_lambda::env::{load_policy, ConfigError, Env};
 use std::path::PathBuf;
@@ -46,20 +45,9 @@ impl Config {
     fn read<L: Fn(&str) -> Option<String>>(env: &Env<L>) -> Result<Config, ConfigError> {
         let event_bus = env.required("IAMWATCH_EVENT_BUS")?;
         let member_role = env.member_role()?;
-        let org_role_arn = env.get("IAMWATCH_ORG_ROLE_ARN");
-        if let Some(arn) = &org_role_arn {
-            if !(arn.starts_with("arn:") && arn.contains(":iam::") && arn.contains(":role/")) {
-                return Err(ConfigError::Invalid {
-                    name: "IAMWATCH_ORG_ROLE_ARN",
-                    problem: format!("{arn:?} is not an IAM role ARN"),
-                });
-            }
-        }
+        let org_role_arn = env.org_role_arn()?;
         // No made-up default: without a base URL, findings name the runbook's path.
-        let runbook_base_url = env
-            .get("IAMWATCH_RUNBOOK_BASE_URL")
-            .map(|v| env.url("IAMWATCH_RUNBOOK_BASE_URL", v))
-            .transpose()?;
+        let runbook_base_url = env.runbook_base_url()?;
         let cache_ttl = match env.get("IAMWATCH_CACHE_TTL_SECONDS") {
             None => DEFAULT_CACHE_TTL,
             Some(v) => Duration::from_secs(v.parse::<u64>().map_err(|_| ConfigError::Invalid {
@@ -67,10 +55,7 @@ impl Config {
                 problem: format!("{v:?} is not a whole number of seconds"),
             })?),
         };
-        let region = env
-            .get("AWS_REGION")
-            .or_else(|| env.get("AWS_DEFAULT_REGION"))
-            .unwrap_or_else(|| "us-east-1".to_string());
+        let region = env.region();
         Ok(Config {
             event_bus,
             member_role,
@@ -89,25 +74,17 @@ impl Config {
 
     /// Where findings are filed and what they link to.
     pub fn finding_context(&self) -> FindingContext {
-        FindingContext {
-            region: self.region.clone(),
-            partition: partition_of(&self.region).to_string(),
-            runbook_base_url: self.runbook_base_url.clone(),
-        }
+        FindingContext::for_region(&self.region, self.runbook_base_url.clone())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use iamwatch_lambda::testing::vars;
 
-    fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|k| map.get(k).cloned())
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_lookup(vars(pairs))
     }
 
     #[test]

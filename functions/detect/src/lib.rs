@@ -250,10 +250,7 @@ where
 {
     use futures_util::StreamExt as _;
     let org_accounts = d.enricher.org_accounts().await;
-    let mut cx = Context::new(&d.policy);
-    if let Some(accounts) = &org_accounts {
-        cx = cx.with_org_accounts(accounts);
-    }
+    let cx = Context::with_org(&d.policy, org_accounts.as_ref());
     let mut wanted: Vec<(EnrichKey, iamwatch_core::CloudTrailRecord)> = Vec::new();
     let mut keys = HashSet::new();
     for m in messages {
@@ -653,10 +650,7 @@ where
 {
     // Rules that ask whether an account is in the organization learn it from Organizations.
     let org_accounts = d.enricher.org_accounts().await;
-    let mut cx = Context::new(&d.policy);
-    if let Some(accounts) = &org_accounts {
-        cx = cx.with_org_accounts(accounts);
-    }
+    let cx = Context::with_org(&d.policy, org_accounts.as_ref());
     match evaluate_in(record, &cx) {
         Verdict::OutOfScope | Verdict::NoFinding => Outcome::Ignored,
         Verdict::Suppressed { detection, reason } => {

@@ -89,15 +89,7 @@ impl TicketConfig {
                 None
             }
         };
-        let writeback_role = env.or("IAMWATCH_WRITEBACK_ROLE", DEFAULT_WRITEBACK_ROLE);
-        if writeback_role.contains([':', '/']) || writeback_role.contains(char::is_whitespace) {
-            return Err(ConfigError::Invalid {
-                name: "IAMWATCH_WRITEBACK_ROLE",
-                problem: format!(
-                    "{writeback_role:?} is not a role name (give the name, not an ARN or path)"
-                ),
-            });
-        }
+        let writeback_role = env.role_name("IAMWATCH_WRITEBACK_ROLE", DEFAULT_WRITEBACK_ROLE)?;
         let security_account = env.get("IAMWATCH_SECURITY_ACCOUNT");
         if let Some(a) = &security_account {
             if a.len() != 12 || !a.bytes().all(|b| b.is_ascii_digit()) {
@@ -107,10 +99,7 @@ impl TicketConfig {
                 });
             }
         }
-        let dead_letter_queue_url = match env.get("IAMWATCH_TICKETS_DLQ_URL") {
-            Some(url) => Some(env.url("IAMWATCH_TICKETS_DLQ_URL", url)?),
-            None => None,
-        };
+        let dead_letter_queue_url = env.optional_url("IAMWATCH_TICKETS_DLQ_URL")?;
         Ok(TicketConfig {
             jira,
             slack_secret_arn: env.get("IAMWATCH_SLACK_SECRET_ARN"),
@@ -133,16 +122,13 @@ impl TicketConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use iamwatch_lambda::testing::vars;
 
-    fn cfg(vars: &[(&str, &str)]) -> Result<TicketConfig, ConfigError> {
-        let mut map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        map.entry("IAMWATCH_LEDGER_TABLE".to_string())
-            .or_insert_with(|| "iamwatch-ticket-ledger".to_string());
-        TicketConfig::from_lookup(|k| map.get(k).cloned())
+    /// These variables, and the ledger table unless they name one.
+    fn cfg(pairs: &[(&str, &str)]) -> Result<TicketConfig, ConfigError> {
+        let mut all = vec![("IAMWATCH_LEDGER_TABLE", "iamwatch-ticket-ledger")];
+        all.extend_from_slice(pairs);
+        TicketConfig::from_lookup(vars(&all))
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{envelope, fake_security_hub, message};
+use common::{dead_letters, envelope, fake_security_hub, message, A};
 use iamwatch_e2e::moto::{management_credentials, sdk_config, MotoServer};
 use iamwatch_e2e::runtime_api::{Answer, RuntimeApi};
 use iamwatch_notify::testing::{sample_event, FakeJira, FakeSlack};
@@ -14,7 +14,6 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_iamwatch-ticket");
-const A: &str = "iamwatch/111122223333/iam-user-created/backdoor";
 
 fn lambda_env(cmd: &mut Command, api: &str) {
     cmd.env_clear()
@@ -103,23 +102,10 @@ async fn the_bootstrap_tickets_a_batch_under_the_runtime_api() {
     let resp: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(resp["batchItemFailures"], json!([]), "{logs}");
     // The malformed and the forged message went to the DLQ with their reasons.
-    let dead = aws_sdk_sqs::Client::new(&sdk)
-        .receive_message()
-        .queue_url(&dlq_url)
-        .max_number_of_messages(10)
-        .message_attribute_names("All")
-        .send()
+    let mut reasons: Vec<String> = dead_letters(&sdk, &dlq_url)
         .await
-        .unwrap();
-    let mut reasons: Vec<String> = dead
-        .messages()
-        .iter()
-        .map(|m| {
-            m.message_attributes().unwrap()["iamwatch-reason"]
-                .string_value()
-                .unwrap()
-                .to_string()
-        })
+        .into_iter()
+        .map(|(reason, _, _)| reason)
         .collect();
     reasons.sort();
     assert_eq!(reasons.len(), 2, "{logs}");

@@ -9,18 +9,15 @@
 
 mod common;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use common::{
-    batch, batch_updates, envelope, envelope_from, failed_ids, fake_security_hub, message,
+    archived, batch, batch_updates, dead_letters, deliver, envelope, envelope_from, failed_ids,
+    fake_security_hub, message, observed, A, B,
 };
 use iamwatch_aws::{
     AccountClients, DynamoDbLedger, SecretsManager, SecurityHubWriteBack, SqsDeadLetters,
 };
-use iamwatch_core::finding::RecordState;
-use iamwatch_core::finding_event::FindingEvent;
 use iamwatch_e2e::moto::{management_credentials, sdk_config, MotoServer};
+use iamwatch_e2e::org::LEDGER_TABLE as TABLE;
 use iamwatch_notify::testing::{sample_event, Canned, FakeJira, FakeSlack, RecordingServer};
 use iamwatch_notify::{
     JiraConfig, JiraCredentials, JiraTicketSink, RetryPolicy, SlackNotifier, SlackWebhook,
@@ -30,10 +27,6 @@ use iamwatch_ticket::secrets::SecretJira;
 use iamwatch_ticket::{handler, Ticketer, DEFAULT_CLAIM_LEASE, DEFAULT_MESSAGE_BUDGET};
 use serde_json::json;
 use std::time::Duration;
-
-const A: &str = "iamwatch/111122223333/iam-user-created/backdoor";
-const B: &str = "iamwatch/111122223333/iam-user-created/eve";
-const TABLE: &str = "iamwatch-ticket-ledger";
 
 fn fast_retry() -> RetryPolicy {
     RetryPolicy {
@@ -56,41 +49,10 @@ struct Env {
 async fn env() -> Env {
     let moto = MotoServer::start().unwrap_or_else(|e| panic!("{e}"));
     let sdk = sdk_config(&moto.endpoint(), management_credentials()).await;
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .unwrap()
-    };
-    let attr = |name: &str, kind: ScalarAttributeType| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(kind)
-            .build()
-            .unwrap()
-    };
-    // The table as the CDK app makes it (cdk/lib/constructs/ticketing.ts).
-    aws_sdk_dynamodb::Client::new(&sdk)
-        .create_table()
-        .table_name(TABLE)
-        .key_schema(key("findingId", KeyType::Hash))
-        .key_schema(key("episode", KeyType::Range))
-        .attribute_definitions(attr("findingId", ScalarAttributeType::S))
-        .attribute_definitions(attr("episode", ScalarAttributeType::N))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
+    // The ledger table as the CDK app makes it (cdk/lib/constructs/ticketing.ts), and the DLQ.
+    let dlq_url = iamwatch_e2e::org::ticketing(&sdk)
         .await
-        .unwrap_or_else(|e| panic!("CreateTable: {e:?}"));
-    let dlq_url = aws_sdk_sqs::Client::new(&sdk)
-        .create_queue()
-        .queue_name("iamwatch-tickets-dlq")
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
+        .unwrap_or_else(|e| panic!("{e}"));
     Env {
         moto,
         sdk,
@@ -148,37 +110,30 @@ fn ticketer(env: &Env) -> Real {
     ticketer_with(env, jira_config(env))
 }
 
-async fn deliver(t: &Real, id: &str, body: &str) -> Vec<String> {
-    failed_ids(&handler(t, batch(vec![message(id, body)])).await.unwrap())
+/// The Jira of the ticket function's main, its credentials in the secret `secret_arn`.
+fn jira_settings(env: &Env, secret_arn: String) -> JiraSettings {
+    JiraSettings {
+        base_url: env.jira.url(),
+        project: "SEC".into(),
+        secret_arn,
+        issue_type: "Task".into(),
+        close_transition: None,
+        reopen_transition: None,
+    }
 }
 
-/// (reason, original message id, body) of each message on the dead-letter queue.
-async fn dead_letters(env: &Env) -> Vec<(String, String, String)> {
-    let out = aws_sdk_sqs::Client::new(&env.sdk)
-        .receive_message()
-        .queue_url(&env.dlq_url)
-        .max_number_of_messages(10)
-        .message_attribute_names("All")
+/// A secret in Secrets Manager; its ARN.
+async fn create_secret(env: &Env, name: &str, value: &str) -> String {
+    aws_sdk_secretsmanager::Client::new(&env.sdk)
+        .create_secret()
+        .name(name)
+        .secret_string(value)
         .send()
         .await
-        .unwrap();
-    out.messages()
-        .iter()
-        .map(|m| {
-            let attr = |k: &str| {
-                m.message_attributes()
-                    .and_then(|a| a.get(k))
-                    .and_then(|v| v.string_value())
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            (
-                attr("iamwatch-reason"),
-                attr("iamwatch-message-id"),
-                m.body().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
+        .unwrap()
+        .arn()
+        .unwrap()
+        .to_string()
 }
 
 /// Every item of the ledger table, as the adapter reads them.
@@ -196,20 +151,6 @@ async fn ledger_items(env: &Env) -> Vec<iamwatch_core::ports::LedgerEntry> {
         .collect();
     v.sort_by_key(|e| (e.finding_id.clone(), e.episode));
     v
-}
-
-fn observed(finding: &str, at: &str) -> FindingEvent {
-    let mut e = sample_event(finding, 85);
-    e.finding.last_observed_at = at.to_string();
-    e.finding.updated_at = at.to_string();
-    e
-}
-
-fn archived(finding: &str, at: &str) -> FindingEvent {
-    let mut e = observed(finding, at);
-    e.record_state = RecordState::Archived;
-    e.finding.record_state = RecordState::Archived;
-    e
 }
 
 #[tokio::test]
@@ -254,7 +195,7 @@ async fn a_finding_is_ticketed_once_recorded_in_dynamodb_and_written_back_throug
     );
     assert!(e.slack_sent && e.written_back && e.issue_created);
     assert_eq!(e.claim, None);
-    assert!(dead_letters(&env).await.is_empty());
+    assert!(dead_letters(&env.sdk, &env.dlq_url).await.is_empty());
 }
 
 #[tokio::test]
@@ -300,7 +241,7 @@ async fn poison_messages_go_straight_to_the_dlq_with_their_reason_and_the_rest_g
     .unwrap();
     assert!(failed_ids(&resp).is_empty());
 
-    let mut dead = dead_letters(&env).await;
+    let mut dead = dead_letters(&env.sdk, &env.dlq_url).await;
     dead.sort_by(|a, b| a.1.cmp(&b.1));
     let ids: Vec<&str> = dead.iter().map(|d| d.1.as_str()).collect();
     assert_eq!(ids, ["bad-json", "forged", "jira-400", "slack-410"]);
@@ -374,7 +315,7 @@ async fn jira_down_with_slack_up_posts_once_and_the_retry_opens_one_issue() {
     assert!(env.jira.issues().is_empty());
     assert!(batch_updates(&env.hub).is_empty());
     assert!(
-        dead_letters(&env).await.is_empty(),
+        dead_letters(&env.sdk, &env.dlq_url).await.is_empty(),
         "an outage is retried, not dead-lettered"
     );
 
@@ -542,27 +483,15 @@ async fn an_archive_transitions_the_issue_and_a_recurrence_reopens_it_out_of_ord
 #[tokio::test]
 async fn jira_credentials_are_read_again_after_a_401() {
     let env = env().await;
-    let secrets = aws_sdk_secretsmanager::Client::new(&env.sdk);
-    let arn = secrets
-        .create_secret()
-        .name("iamwatch/jira")
-        .secret_string(json!({"email": "sec@example.com", "api_token": "old-token"}).to_string())
-        .send()
-        .await
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
+    let arn = create_secret(
+        &env,
+        "iamwatch/jira",
+        &json!({"email": "sec@example.com", "api_token": "old-token"}).to_string(),
+    )
+    .await;
     let jira = SecretJira::new(
         SecretsManager::new(&env.sdk),
-        JiraSettings {
-            base_url: env.jira.url(),
-            project: "SEC".into(),
-            secret_arn: arn.clone(),
-            issue_type: "Task".into(),
-            close_transition: None,
-            reopen_transition: None,
-        },
+        jira_settings(&env, arn.clone()),
         fast_retry(),
     );
     use iamwatch_core::ports::IssueTracker;
@@ -570,7 +499,7 @@ async fn jira_credentials_are_read_again_after_a_401() {
     assert_eq!(issue.key, "SEC-1");
     // The token is rotated: Jira takes only the new one, which is put in the secret.
     env.jira.require_token("new-token");
-    secrets
+    aws_sdk_secretsmanager::Client::new(&env.sdk)
         .put_secret_value()
         .secret_id(&arn)
         .secret_string(json!({"email": "sec@example.com", "api_token": "new-token"}).to_string())
@@ -613,33 +542,28 @@ async fn jira_credentials_are_read_again_after_a_401() {
 #[tokio::test]
 async fn a_bad_or_missing_secret_fails_without_showing_the_secret() {
     let env = env().await;
-    let arn = aws_sdk_secretsmanager::Client::new(&env.sdk)
-        .create_secret()
-        .name("iamwatch/jira-bad")
-        .secret_string(r#"{"email": "sec@example.com", "api_token": 97531}"#)
-        .send()
-        .await
-        .unwrap()
-        .arn()
-        .unwrap()
-        .to_string();
-    let settings = |secret_arn: String| JiraSettings {
-        base_url: env.jira.url(),
-        project: "SEC".into(),
-        secret_arn,
-        issue_type: "Task".into(),
-        close_transition: None,
-        reopen_transition: None,
-    };
+    let arn = create_secret(
+        &env,
+        "iamwatch/jira-bad",
+        r#"{"email": "sec@example.com", "api_token": 97531}"#,
+    )
+    .await;
     use iamwatch_core::ports::IssueTracker;
-    let bad = SecretJira::new(SecretsManager::new(&env.sdk), settings(arn), fast_retry());
+    let bad = SecretJira::new(
+        SecretsManager::new(&env.sdk),
+        jira_settings(&env, arn),
+        fast_retry(),
+    );
     let err = bad.open(&sample_event(A, 85), 1, &[]).await.unwrap_err();
     assert!(!err.retryable, "{err}");
     assert!(err.message.contains("api_token"), "{err}");
     assert!(!err.to_string().contains("97531"), "{err}");
     let missing = SecretJira::new(
         SecretsManager::new(&env.sdk),
-        settings("arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf".into()),
+        jira_settings(
+            &env,
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf".into(),
+        ),
         fast_retry(),
     );
     let err = missing

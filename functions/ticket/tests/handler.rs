@@ -3,9 +3,12 @@
 
 mod common;
 
-use common::{batch, envelope, envelope_from, failed_ids, message, SECURITY};
+use common::{
+    archived, batch, deliver, envelope, envelope_from, failed_ids, message, observed, A, B,
+    SECURITY,
+};
 use iamwatch_aws::ledger::MemoryLedger;
-use iamwatch_core::finding::{Finding, RecordState};
+use iamwatch_core::finding::Finding;
 use iamwatch_core::finding_event::FindingEvent;
 use iamwatch_core::ports::{
     DeadLetters, Issue, IssueTracker, PortError, TicketRef, TicketWriteBack,
@@ -15,9 +18,6 @@ use iamwatch_ticket::{handler, Ticketer, DEFAULT_CLAIM_LEASE, DEFAULT_MESSAGE_BU
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
-
-const A: &str = "iamwatch/111122223333/iam-user-created/backdoor";
-const B: &str = "iamwatch/111122223333/iam-user-created/eve";
 
 /// Records (finding id, product ARN, ticket key) of each write-back; queued errors first.
 #[derive(Default)]
@@ -61,13 +61,14 @@ impl DeadLetters for MemoryDeadLetters {
     }
 }
 
-type Memory<T = MemoryIssueTracker> =
-    Ticketer<T, MemoryNotifier, MemoryWriteBack, MemoryLedger, MemoryDeadLetters>;
+type Memory<T = MemoryIssueTracker, N = MemoryNotifier> =
+    Ticketer<T, N, MemoryWriteBack, MemoryLedger, MemoryDeadLetters>;
 
-fn with_tracker<T>(jira: T) -> Memory<T> {
+/// The ticketer over memory doubles, with this Jira and this Slack.
+fn with<T, N>(jira: T, slack: N) -> Memory<T, N> {
     Ticketer {
         jira: Some(jira),
-        slack: Some(MemoryNotifier::default()),
+        slack: Some(slack),
         write_back: MemoryWriteBack::default(),
         ledger: MemoryLedger::default(),
         dead_letters: Some(MemoryDeadLetters::default()),
@@ -76,6 +77,10 @@ fn with_tracker<T>(jira: T) -> Memory<T> {
         message_budget: DEFAULT_MESSAGE_BUDGET,
         claim_lease: DEFAULT_CLAIM_LEASE,
     }
+}
+
+fn with_tracker<T>(jira: T) -> Memory<T> {
+    with(jira, MemoryNotifier::default())
 }
 
 fn ticketer() -> Memory {
@@ -112,23 +117,13 @@ fn written<T>(t: &Memory<T>) -> Vec<(String, String, String)> {
     t.write_back.written.lock().unwrap().clone()
 }
 
-async fn deliver<T: IssueTracker>(t: &Memory<T>, id: &str, body: &str) -> Vec<String> {
-    failed_ids(&handler(t, batch(vec![message(id, body)])).await.unwrap())
-}
-
-fn archived(finding: &str, at: &str) -> FindingEvent {
-    let mut e = sample_event(finding, 85);
-    e.record_state = RecordState::Archived;
-    e.finding.record_state = RecordState::Archived;
-    e.finding.updated_at = at.to_string();
-    e
-}
-
-fn observed(finding: &str, at: &str) -> FindingEvent {
-    let mut e = sample_event(finding, 85);
-    e.finding.last_observed_at = at.to_string();
-    e.finding.updated_at = at.to_string();
-    e
+/// The invocation deadline `ms` milliseconds from now (milliseconds since the epoch).
+fn deadline_in(ms: u64) -> u64 {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    now_ms + ms
 }
 
 #[tokio::test]
@@ -521,11 +516,7 @@ async fn a_ledger_outage_fails_the_message_before_any_output() {
 async fn messages_are_not_started_when_the_invocation_is_nearly_out_of_time() {
     let t = ticketer();
     let mut event = batch(vec![message("m1", &envelope(&sample_event(A, 85)))]);
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    event.context.deadline = now_ms + Duration::from_secs(10).as_millis() as u64;
+    event.context.deadline = deadline_in(Duration::from_secs(10).as_millis() as u64);
     let resp = handler(&t, event).await.unwrap();
     assert_eq!(failed_ids(&resp), ["m1"]);
     assert!(jira(&t).issues().is_empty());
@@ -548,22 +539,11 @@ impl iamwatch_core::ports::Notifier for HangingNotifier {
 #[tokio::test]
 async fn a_message_still_running_near_the_deadline_is_cut_off_and_failed() {
     let t = Ticketer {
-        jira: Some(MemoryIssueTracker::default()),
-        slack: Some(HangingNotifier),
-        write_back: MemoryWriteBack::default(),
-        ledger: MemoryLedger::default(),
-        dead_letters: Some(MemoryDeadLetters::default()),
-        security_account: SECURITY.to_string(),
-        min_score: 70,
         message_budget: Duration::from_secs(1),
-        claim_lease: DEFAULT_CLAIM_LEASE,
+        ..with(MemoryIssueTracker::default(), HangingNotifier)
     };
     let mut event = batch(vec![message("m1", &envelope(&sample_event(A, 85)))]);
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    event.context.deadline = now_ms + 4_500;
+    event.context.deadline = deadline_in(4_500);
     let started = std::time::Instant::now();
     let resp = handler(&t, event).await.unwrap();
     assert_eq!(failed_ids(&resp), ["m1"]);

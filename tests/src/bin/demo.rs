@@ -108,12 +108,7 @@ async fn demo() -> anyhow::Result<()> {
                 account.name
             );
         } else {
-            sqs::send(
-                &p.org.security.sdk,
-                &p.org.events_queue_url,
-                &env.to_string(),
-            )
-            .await?;
+            p.send(&env.to_string()).await?;
             println!("   {rule:<40} {:<14} forwarded -> SQS", account.name);
         }
         sent += 1;

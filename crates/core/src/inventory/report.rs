@@ -85,6 +85,21 @@ pub struct KeySlot {
     pub last_used_service: Option<String>,
 }
 
+impl KeySlot {
+    /// Slot `slot` holding no key.
+    pub fn empty(slot: u8) -> KeySlot {
+        KeySlot {
+            slot,
+            id: None,
+            active: false,
+            last_rotated: When::NotApplicable,
+            last_used: When::NotApplicable,
+            last_used_region: None,
+            last_used_service: None,
+        }
+    }
+}
+
 /// One row of the report: a user, or the root user (`<root_account>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportRow {

@@ -146,6 +146,14 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// A context with the organization's accounts when they are known (`None`: unknown).
+    pub fn with_org(policy: &'a Policy, org_accounts: Option<&'a BTreeSet<String>>) -> Self {
+        Context {
+            policy,
+            org_accounts,
+        }
+    }
+
     /// The same context knowing the organization's accounts.
     pub fn with_org_accounts(self, accounts: &'a BTreeSet<String>) -> Self {
         Context {
@@ -320,6 +328,27 @@ pub(crate) fn stand_in(record: &CloudTrailRecord, what: &str) -> Option<String> 
         .map(|id| format!("unknown-{what}-{id}"))
 }
 
+/// Every file of `dir` (a folder of the crate) but `mod.rs` is a rule registered in `ids` under
+/// its stem, and every registered rule has its file, once: a catalog cannot miss a rule.
+#[cfg(test)]
+pub(crate) fn assert_rule_files_registered(dir: &str, ids: &[&str]) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut stems: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .filter(|s| s != "mod")
+        .collect();
+    stems.sort();
+    let mut registered: Vec<String> = ids.iter().copied().map(String::from).collect();
+    registered.sort();
+    assert_eq!(stems, registered, "rule files vs RULES");
+    let mut unique = registered.clone();
+    unique.dedup();
+    assert_eq!(unique, registered, "a rule id registered twice");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,21 +357,7 @@ mod tests {
     /// and every registered rule has its file: the catalog cannot miss a rule.
     #[test]
     fn every_rule_file_is_registered() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules");
-        let mut stems: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
-            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-            .filter(|s| s != "mod")
-            .collect();
-        stems.sort();
-        let mut registered: Vec<String> = ids().into_iter().map(String::from).collect();
-        registered.sort();
-        assert_eq!(stems, registered, "rule files vs RULES");
-        let mut unique = registered.clone();
-        unique.dedup();
-        assert_eq!(unique, registered, "a rule id registered twice");
+        assert_rule_files_registered("src/rules", &ids());
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! key, the more places it has been copied to.
 
 use super::super::report::ReportRow;
-use super::{dated, detection, key_name, key_subject, Check, Detection, RuleMeta, TYPES};
+use super::{dated, key_name, set_or_user_created, user_key_findings};
+use super::{Check, Detection, RuleMeta, TYPES};
 use crate::rules::Outcome;
 use crate::sources::IAM;
 
@@ -28,29 +29,22 @@ impl super::HygieneRule for Rule {
     }
 
     fn check(&self, row: &ReportRow, cx: &Check) -> Vec<Detection> {
-        if row.is_root() {
-            return Vec::new();
-        }
         let max = i64::from(cx.limits.key_max_age_days);
-        row.active_keys()
-            .filter_map(|k| {
-                let (rotated, what) = match k.last_rotated.at() {
-                    Some(t) => (t, "last rotated"),
-                    None => (row.created.at()?, "not dated; its user created"),
-                };
-                (cx.age_days(rotated) > max).then(|| {
-                    detection(
-                        &META,
-                        key_subject(row, k),
-                        format!(
-                            "has active {} {what} {}, more than key_max_age_days = {max}",
-                            key_name(k),
-                            dated(rotated, cx)
-                        ),
-                    )
-                })
+        user_key_findings(&META, row, |k| {
+            let (rotated, what) = set_or_user_created(
+                row,
+                k.last_rotated,
+                "last rotated",
+                "not dated; its user created",
+            )?;
+            (cx.age_days(rotated) > max).then(|| {
+                format!(
+                    "has active {} {what} {}, more than key_max_age_days = {max}",
+                    key_name(k),
+                    dated(rotated, cx)
+                )
             })
-            .collect()
+        })
     }
 }
 

@@ -2,8 +2,9 @@
 //! ago, or never used and created more than `grace_days` ago. A key that is not needed is a
 //! standing way in that only an attacker will use.
 
-use super::super::report::{ReportRow, When};
-use super::{dated, detection, key_name, key_subject, Check, Detection, RuleMeta, TYPES};
+use super::super::report::ReportRow;
+use super::{key_name, set_or_user_created, unused, user_key_findings};
+use super::{Check, Detection, RuleMeta, TYPES};
 use crate::rules::Outcome;
 use crate::sources::IAM;
 
@@ -29,39 +30,11 @@ impl super::HygieneRule for Rule {
     }
 
     fn check(&self, row: &ReportRow, cx: &Check) -> Vec<Detection> {
-        if row.is_root() {
-            return Vec::new();
-        }
-        let unused = i64::from(cx.limits.unused_days);
-        let grace = i64::from(cx.limits.grace_days);
-        row.active_keys()
-            .filter_map(|k| {
-                let summary = match k.last_used {
-                    When::At(t) if cx.age_days(t) > unused => format!(
-                        "has active {} last used {}, more than unused_days = {unused}",
-                        key_name(k),
-                        dated(t, cx)
-                    ),
-                    When::At(_) => return None,
-                    never => {
-                        let (created, what) = match k.last_rotated.at() {
-                            Some(t) => (t, "created"),
-                            None => (row.created.at()?, "its user created"),
-                        };
-                        if cx.age_days(created) <= grace {
-                            return None;
-                        }
-                        format!(
-                            "has active {} never used ({}), {what} {}, more than grace_days = {grace}",
-                            key_name(k),
-                            never.describe(),
-                            dated(created, cx)
-                        )
-                    }
-                };
-                Some(detection(&META, key_subject(row, k), summary))
+        user_key_findings(&META, row, |k| {
+            unused(cx, &format!("active {}", key_name(k)), k.last_used, || {
+                set_or_user_created(row, k.last_rotated, "created", "its user created")
             })
-            .collect()
+        })
     }
 }
 

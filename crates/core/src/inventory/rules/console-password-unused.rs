@@ -1,11 +1,10 @@
 //! `console-password-unused`: a console password nobody uses: last used more than
 //! `unused_days` ago, or never used and set (else its user created) more than `grace_days` ago.
 
-use super::super::report::{Flag, ReportRow, When};
-use super::{dated, detection, Check, Detection, RuleMeta, TYPES};
+use super::super::report::{Flag, ReportRow};
+use super::{set_or_user_created, unused, user_finding, Check, Detection, RuleMeta, TYPES};
 use crate::rules::Outcome;
 use crate::sources::IAM;
-use crate::subject::Subject;
 
 pub static META: RuleMeta = RuleMeta {
     id: "console-password-unused",
@@ -32,33 +31,12 @@ impl super::HygieneRule for Rule {
         if row.is_root() || row.password_enabled != Flag::True {
             return Vec::new();
         }
-        let unused = i64::from(cx.limits.unused_days);
-        let grace = i64::from(cx.limits.grace_days);
-        let summary = match row.password_last_used {
-            When::At(t) if cx.age_days(t) > unused => format!(
-                "has a console password last used {}, more than unused_days = {unused}",
-                dated(t, cx)
-            ),
-            When::At(_) => return Vec::new(),
-            never => {
-                let (since, what) = match row.password_last_changed.at() {
-                    Some(t) => (t, "set"),
-                    None => match row.created.at() {
-                        Some(t) => (t, "its user created"),
-                        None => return Vec::new(),
-                    },
-                };
-                if cx.age_days(since) <= grace {
-                    return Vec::new();
-                }
-                format!(
-                    "has a console password never used ({}), {what} {}, more than grace_days = {grace}",
-                    never.describe(),
-                    dated(since, cx)
-                )
-            }
-        };
-        vec![detection(&META, Subject::User(row.user.clone()), summary)]
+        let since =
+            || set_or_user_created(row, row.password_last_changed, "set", "its user created");
+        match unused(cx, "a console password", row.password_last_used, since) {
+            Some(summary) => user_finding(&META, row, summary),
+            None => Vec::new(),
+        }
     }
 }
 

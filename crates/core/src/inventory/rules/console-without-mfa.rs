@@ -1,10 +1,9 @@
 //! `console-without-mfa`: an IAM user can sign in to the console with a password alone.
 
 use super::super::report::{Flag, ReportRow};
-use super::{detection, Check, Detection, RuleMeta, TYPES};
+use super::{user_finding, Check, Detection, RuleMeta, TYPES};
 use crate::rules::Outcome;
 use crate::sources::IAM;
-use crate::subject::Subject;
 
 pub static META: RuleMeta = RuleMeta {
     id: "console-without-mfa",
@@ -31,11 +30,11 @@ impl super::HygieneRule for Rule {
         if row.is_root() || row.password_enabled != Flag::True || row.mfa_active {
             return Vec::new();
         }
-        vec![detection(
+        user_finding(
             &META,
-            Subject::User(row.user.clone()),
+            row,
             "has a console password and no MFA device".to_string(),
-        )]
+        )
     }
 }
 

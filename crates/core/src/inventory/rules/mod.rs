@@ -128,6 +128,79 @@ pub(crate) fn detection(meta: &'static RuleMeta, subject: Subject, summary: Stri
     }
 }
 
+/// The finding of `meta` about the row's user (`root` for the root row).
+pub(crate) fn user_finding(
+    meta: &'static RuleMeta,
+    row: &ReportRow,
+    summary: String,
+) -> Vec<Detection> {
+    vec![detection(
+        meta,
+        Subject::User(row.subject_user().to_string()),
+        summary,
+    )]
+}
+
+/// A finding of `meta` for each active key of an IAM user's row that `summary` says something
+/// about; none for the root row (its keys are `root-access-key-present`'s).
+pub(crate) fn user_key_findings(
+    meta: &'static RuleMeta,
+    row: &ReportRow,
+    mut summary: impl FnMut(&KeySlot) -> Option<String>,
+) -> Vec<Detection> {
+    if row.is_root() {
+        return Vec::new();
+    }
+    row.active_keys()
+        .filter_map(|k| Some(detection(meta, key_subject(row, k), summary(k)?)))
+        .collect()
+}
+
+/// When a credential was set (`set`, said as `what`), else when its user was created (said as
+/// `fallback`); `None` when neither is dated.
+pub(crate) fn set_or_user_created(
+    row: &ReportRow,
+    set: When,
+    what: &'static str,
+    fallback: &'static str,
+) -> Option<(i64, &'static str)> {
+    match set.at() {
+        Some(t) => Some((t, what)),
+        None => Some((row.created.at()?, fallback)),
+    }
+}
+
+/// Why `credential` ("a console password", "active access key 1") is unused as of the check:
+/// last used more than `unused_days` ago, or never used and set more than `grace_days` ago
+/// (`since`, asked only of a credential never used: when it was set and what that is). `None`:
+/// used within `unused_days`, within its grace, or not dated.
+pub(crate) fn unused(
+    cx: &Check,
+    credential: &str,
+    last_used: When,
+    since: impl FnOnce() -> Option<(i64, &'static str)>,
+) -> Option<String> {
+    let unused = i64::from(cx.limits.unused_days);
+    let grace = i64::from(cx.limits.grace_days);
+    match last_used {
+        When::At(t) if cx.age_days(t) > unused => Some(format!(
+            "has {credential} last used {}, more than unused_days = {unused}",
+            dated(t, cx)
+        )),
+        When::At(_) => None,
+        never => {
+            let (since, what) = since()?;
+            (cx.age_days(since) > grace).then(|| {
+                format!(
+                    "has {credential} never used ({}), {what} {}, more than grace_days = {grace}",
+                    never.describe(),
+                    dated(since, cx)
+                )
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod testing {
     //! Rows and checks for the rules' tests.
@@ -155,15 +228,7 @@ pub(crate) mod testing {
     }
 
     pub fn no_key(slot: u8) -> KeySlot {
-        KeySlot {
-            slot,
-            id: None,
-            active: false,
-            last_rotated: When::NotApplicable,
-            last_used: When::NotApplicable,
-            last_used_region: None,
-            last_used_service: None,
-        }
+        KeySlot::empty(slot)
     }
 
     pub fn key(slot: u8, rotated: When, used: When) -> KeySlot {
@@ -221,20 +286,7 @@ mod tests {
     /// under its stem, and no hygiene rule id is a real-time rule id.
     #[test]
     fn every_rule_file_is_registered() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/inventory/rules");
-        let mut stems: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
-            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-            .filter(|s| s != "mod")
-            .collect();
-        stems.sort();
-        let mut registered: Vec<String> = ids().into_iter().map(String::from).collect();
-        registered.sort();
-        assert_eq!(stems, registered, "rule files vs RULES");
-        registered.dedup();
-        assert_eq!(registered.len(), RULES.len(), "a rule id registered twice");
+        crate::rules::assert_rule_files_registered("src/inventory/rules", &ids());
         for id in ids() {
             assert!(
                 crate::rules::by_id(id).is_none(),

@@ -2,10 +2,9 @@
 //! anything in the account and that no policy can limit.
 
 use super::super::report::ReportRow;
-use super::{detection, key_name, Check, Detection, RuleMeta, TYPES};
+use super::{key_name, user_finding, Check, Detection, RuleMeta, TYPES};
 use crate::rules::Outcome;
 use crate::sources::IAM;
-use crate::subject::Subject;
 
 pub static META: RuleMeta = RuleMeta {
     id: "root-access-key-present",
@@ -54,7 +53,7 @@ impl super::HygieneRule for Rule {
                 keys.join("; ")
             )
         };
-        vec![detection(&META, Subject::User("root".into()), summary)]
+        user_finding(&META, row, summary)
     }
 }
 

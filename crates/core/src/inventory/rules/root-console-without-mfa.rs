@@ -1,10 +1,9 @@
 //! `root-console-without-mfa`: the root user can sign in to the console without MFA.
 
 use super::super::report::{Flag, ReportRow};
-use super::{detection, Check, Detection, RuleMeta, TYPES};
+use super::{user_finding, Check, Detection, RuleMeta, TYPES};
 use crate::rules::Outcome;
 use crate::sources::IAM;
-use crate::subject::Subject;
 
 pub static META: RuleMeta = RuleMeta {
     id: "root-console-without-mfa",
@@ -39,7 +38,7 @@ impl super::HygieneRule for Rule {
                   user, who can always recover a password by email)"
                 .to_string(),
         };
-        vec![detection(&META, Subject::User("root".into()), summary)]
+        user_finding(&META, row, summary)
     }
 }
 
