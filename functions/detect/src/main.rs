@@ -29,8 +29,8 @@ fn detector(
 }
 
 fn main() -> Result<(), lambda_runtime::Error> {
-    // On a thread and workers with stacks that hold the SDK's deserializers.
-    iamwatch_aws::runtime::run(serve)?
+    // One thread, with a stack that holds the SDK's deserializers.
+    iamwatch_aws::runtime::run_single(serve)?
 }
 
 async fn serve() -> Result<(), lambda_runtime::Error> {
