@@ -127,11 +127,9 @@ fn athena(args: &AthenaArgs) -> anyhow::Result<u8> {
             anyhow::bail!("--output-location {o:?}: an s3:// URL is expected");
         }
     }
-    // Read whole, unlike scan's and inventory check's bounded read_config.
-    let read = |p: &Path| std::fs::read_to_string(p);
     let mut collector = Collector::new(
-        config::policy(args.policy.as_deref(), read)?,
-        config::org(args.org.as_deref(), read)?,
+        config::policy(args.policy.as_deref())?,
+        config::org(args.org.as_deref())?,
         config::finding_context(&args.region, args.runbook_base_url.as_deref()),
     );
     let run = Run::new(

@@ -3,7 +3,7 @@
 //! - `inventory check`: the hygiene rules over IAM credential report files, offline (no AWS
 //!   access), printed as `scan` prints its findings, with its exit statuses.
 
-use crate::config::{self, read_config};
+use crate::config;
 use crate::output::{self, Severity};
 use crate::{parse_label, term, Format};
 use clap::Subcommand;
@@ -144,8 +144,8 @@ fn now_millis() -> i64 {
 
 /// `iamwatch inventory check`.
 fn check(args: &CheckArgs) -> anyhow::Result<u8> {
-    let policy = config::policy(args.policy.as_deref(), read_config)?;
-    let org = config::org(args.org.as_deref(), read_config)?;
+    let policy = config::policy(args.policy.as_deref())?;
+    let org = config::org(args.org.as_deref())?;
     let as_of = args.as_of.map_or_else(now_millis, Day::start_millis);
     let ctx = config::finding_context(&args.region, args.runbook_base_url.as_deref());
     let severity = Severity {

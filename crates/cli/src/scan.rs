@@ -1,6 +1,6 @@
 //! `iamwatch scan`: the flags in, [`iamwatch_scan`] does the walk, findings out.
 
-use crate::config::{self, read_config};
+use crate::config;
 use crate::output::{self, Severity};
 use crate::term;
 use crate::ScanArgs;
@@ -77,8 +77,8 @@ fn s3_scan(
 /// Runs a scan; returns the exit status.
 pub fn run(args: &ScanArgs) -> anyhow::Result<u8> {
     let options = Options {
-        policy: config::policy(args.policy.as_deref(), read_config)?,
-        org: config::org(args.org.as_deref(), read_config)?,
+        policy: config::policy(args.policy.as_deref())?,
+        org: config::org(args.org.as_deref())?,
         context: config::finding_context(&args.region, args.runbook_base_url.as_deref()),
         threads: args.threads,
         limits: Limits {
