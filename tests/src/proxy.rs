@@ -587,7 +587,7 @@ async fn forward_inner(
     let mut builder = Request::builder().method(parts.method.clone()).uri(uri);
     for (k, v) in &parts.headers {
         // The body may have been rewritten (items held back): its length is recomputed.
-        if k == "content-length" {
+        if k == "content-length" || is_hop_by_hop(k) {
             continue;
         }
         builder = builder.header(k, v);
@@ -598,15 +598,40 @@ async fn forward_inner(
     };
     match client.request(forwarded).await {
         Ok(resp) => {
-            let (parts, body) = resp.into_parts();
+            let (mut parts, body) = resp.into_parts();
             let bytes = match body.collect().await {
                 Ok(b) => b.to_bytes(),
                 Err(e) => return error_response(502, &e.to_string()),
             };
+            // moto's server answers `Connection: close`; passed on, it would make the caller
+            // open a connection per request, which AWS's endpoints do not.
+            let hop: Vec<_> = parts
+                .headers
+                .keys()
+                .filter(|k| is_hop_by_hop(k))
+                .cloned()
+                .collect();
+            for k in hop {
+                parts.headers.remove(k);
+            }
             Response::from_parts(parts, Full::new(bytes))
         }
         Err(e) => error_response(502, &e.to_string()),
     }
+}
+
+/// The headers of one connection (RFC 9110, 7.6.1), which a proxy does not pass on.
+fn is_hop_by_hop(name: &hyper::header::HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "connection"
+            | "keep-alive"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
 }
 
 fn error_response(status: u16, message: &str) -> Response<Full<Bytes>> {
