@@ -12,7 +12,7 @@ use iamwatch_hunt::finding_counts;
 use iamwatch_hunt::sql::{parse_accounts, parse_regions};
 use iamwatch_hunt::{Bound, Collector, DateFormat, Layout, Query, Run, Table};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub enum HuntCommand {
