@@ -42,6 +42,10 @@ step "cargo test (unit, golden, end-to-end against moto)"
 cargo test --workspace --locked
 # `scan s3://` as the binary runs it against moto (the CLI's aws feature).
 cargo test -p iamwatch-cli --features aws --locked --test s3
+# The detect bootstrap's cold-start and peak-RSS measurement, ignored by default (its figures are
+# for a release build): here on the debug build, for its assertions (5 cold starts, each answering
+# a batch of 10 against moto with no failed message), not its timings.
+cargo test -p iamwatch-detect --locked --test bootstrap -- --ignored --nocapture
 
 for check in "${checks[@]}"; do
   step "$check"

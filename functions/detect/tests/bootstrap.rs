@@ -132,7 +132,7 @@ fn bootstrap_answers_a_batch_with_its_failed_messages() {
 /// `IAMWATCH_BOOTSTRAP=target/release/bootstrap cargo test -p iamwatch-detect --test bootstrap
 /// -- --ignored --nocapture`.
 #[test]
-#[ignore = "measurement; run on demand"]
+#[ignore = "measurement of a release build (IAMWATCH_BOOTSTRAP); scripts/test-all.sh runs it on the debug build with --ignored for its assertions"]
 fn measure_cold_start_and_peak_rss() {
     iamwatch_e2e::run(|| async {
         let binary = std::env::var("IAMWATCH_BOOTSTRAP").unwrap_or_else(|_| BOOTSTRAP.to_string());
