@@ -275,6 +275,38 @@ pub async fn ticketing(sdk: &SdkConfig) -> Result<String, HarnessError> {
     Ok(out.queue_url().unwrap_or_default().to_string())
 }
 
+/// The ticket function's secrets (`iamwatch/jira`: an email and API token, `iamwatch/slack`:
+/// `webhook_url`) in Secrets Manager; returns their ARNs, Jira's first.
+pub async fn ticket_secrets(
+    sdk: &SdkConfig,
+    slack_webhook_url: &str,
+) -> Result<(String, String), HarnessError> {
+    let secrets = aws_sdk_secretsmanager::Client::new(sdk);
+    let mut arns = Vec::new();
+    for (name, value) in [
+        (
+            "iamwatch/jira",
+            serde_json::json!({"email": "sec@example.com", "api_token": "tok-123"}),
+        ),
+        (
+            "iamwatch/slack",
+            serde_json::json!({"webhook_url": slack_webhook_url}),
+        ),
+    ] {
+        let out = call!(
+            "CreateSecret",
+            secrets
+                .create_secret()
+                .name(name)
+                .secret_string(value.to_string())
+                .send()
+        );
+        arns.push(out.arn().unwrap_or_default().to_string());
+    }
+    let slack = arns.pop().unwrap_or_default();
+    Ok((arns.pop().unwrap_or_default(), slack))
+}
+
 /// Bus, queues and rules of the security account.
 async fn plumbing(sdk: &SdkConfig) -> Result<(String, String, String), HarnessError> {
     let sqs = aws_sdk_sqs::Client::new(sdk);

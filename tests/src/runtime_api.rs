@@ -12,6 +12,26 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, Mutex};
 
+/// The environment Lambda gives a function's process, and nothing else (`PATH` aside): the
+/// function `name` with `memory_mb`, polling the Runtime API at `api`, in us-east-1.
+pub fn lambda_env<'c>(
+    cmd: &'c mut std::process::Command,
+    api: &str,
+    name: &str,
+    memory_mb: u32,
+) -> &'c mut std::process::Command {
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string())
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_REGION", "us-east-1")
+        .stdin(std::process::Stdio::null())
+}
+
 /// What the function answered to one invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {

@@ -13,16 +13,7 @@ use std::time::{Duration, Instant};
 const BOOTSTRAP: &str = env!("CARGO_BIN_EXE_bootstrap");
 
 fn lambda_env(cmd: &mut Command, api: &str) {
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "iamwatch-detect")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/iamwatch-detect")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_REGION", "us-east-1")
-        .stdin(Stdio::null());
+    iamwatch_e2e::runtime_api::lambda_env(cmd, api, "iamwatch-detect", 256);
 }
 
 #[test]

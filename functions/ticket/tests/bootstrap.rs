@@ -16,15 +16,7 @@ use std::time::Duration;
 const BIN: &str = env!("CARGO_BIN_EXE_iamwatch-ticket");
 
 fn lambda_env(cmd: &mut Command, api: &str) {
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "iamwatch-ticket")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/iamwatch-ticket")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-        .env("AWS_REGION", "us-east-1");
+    iamwatch_e2e::runtime_api::lambda_env(cmd, api, "iamwatch-ticket", 256);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,27 +26,9 @@ async fn the_bootstrap_tickets_a_batch_under_the_runtime_api() {
     let jira = FakeJira::start().await.unwrap();
     let slack = FakeSlack::start().await.unwrap();
     let hub = fake_security_hub().await;
-    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
-    let mut arns = Vec::new();
-    for (name, value) in [
-        (
-            "iamwatch/jira",
-            json!({"email": "sec@example.com", "api_token": "tok-123"}),
-        ),
-        (
-            "iamwatch/slack",
-            json!({"webhook_url": slack.webhook_url()}),
-        ),
-    ] {
-        let out = secrets
-            .create_secret()
-            .name(name)
-            .secret_string(value.to_string())
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("CreateSecret {name}: {e:?}"));
-        arns.push(out.arn().unwrap().to_string());
-    }
+    let (jira_secret, slack_secret) = iamwatch_e2e::org::ticket_secrets(&sdk, &slack.webhook_url())
+        .await
+        .unwrap();
 
     let dlq_url = iamwatch_e2e::org::ticketing(&sdk).await.unwrap();
 
@@ -78,8 +52,8 @@ async fn the_bootstrap_tickets_a_batch_under_the_runtime_api() {
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("IAMWATCH_JIRA_BASE_URL", jira.url())
         .env("IAMWATCH_JIRA_PROJECT", "SEC")
-        .env("IAMWATCH_JIRA_SECRET_ARN", &arns[0])
-        .env("IAMWATCH_SLACK_SECRET_ARN", &arns[1])
+        .env("IAMWATCH_JIRA_SECRET_ARN", &jira_secret)
+        .env("IAMWATCH_SLACK_SECRET_ARN", &slack_secret)
         .env("IAMWATCH_LEDGER_TABLE", iamwatch_e2e::org::LEDGER_TABLE)
         .env("IAMWATCH_TICKETS_DLQ_URL", &dlq_url)
         .stdout(Stdio::piped())

@@ -325,15 +325,7 @@ fn spawn_function(
         memory_mb,
     } = *f;
     let mut cmd = Command::new(binary);
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", name)
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string())
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
-        .env("AWS_REGION", "us-east-1")
+    iamwatch_e2e::runtime_api::lambda_env(&mut cmd, &api.address(), name, memory_mb)
         .env("AWS_ENDPOINT_URL", proxy.endpoint())
         .env("AWS_ACCESS_KEY_ID", creds.access_key_id())
         .env("AWS_SECRET_ACCESS_KEY", creds.secret_access_key())
@@ -569,27 +561,10 @@ async fn ticket_phase(
     let slack = FakeSlack::start().await.expect("fake Slack");
     // The secrets the function reads, in the security account (TestOrg makes the ledger table
     // and the DLQ, not these).
-    let secrets = aws_sdk_secretsmanager::Client::new(&sec.sdk);
-    let mut arns = Vec::new();
-    for (name, value) in [
-        (
-            "iamwatch/jira",
-            serde_json::json!({"email": "bench@example.com", "api_token": "bench-token"}),
-        ),
-        (
-            "iamwatch/slack",
-            serde_json::json!({"webhook_url": slack.webhook_url()}),
-        ),
-    ] {
-        let out = secrets
-            .create_secret()
-            .name(name)
-            .secret_string(value.to_string())
-            .send()
+    let (jira_secret, slack_secret) =
+        iamwatch_e2e::org::ticket_secrets(&sec.sdk, &slack.webhook_url())
             .await
-            .unwrap_or_else(|e| panic!("CreateSecret {name}: {e:?}"));
-        arns.push(out.arn().unwrap_or_default().to_string());
-    }
+            .expect("secrets");
     // The write-back role of the member stack set, in each account findings are filed in (moto
     // would let the function assume it anyway).
     let trust = serde_json::json!({
@@ -624,8 +599,8 @@ async fn ticket_phase(
         &[
             ("IAMWATCH_JIRA_BASE_URL", jira.url()),
             ("IAMWATCH_JIRA_PROJECT", "SEC".to_string()),
-            ("IAMWATCH_JIRA_SECRET_ARN", arns[0].clone()),
-            ("IAMWATCH_SLACK_SECRET_ARN", arns[1].clone()),
+            ("IAMWATCH_JIRA_SECRET_ARN", jira_secret.clone()),
+            ("IAMWATCH_SLACK_SECRET_ARN", slack_secret.clone()),
             ("IAMWATCH_LEDGER_TABLE", LEDGER_TABLE.to_string()),
             ("IAMWATCH_TICKETS_DLQ_URL", org.tickets_dlq_url.clone()),
             ("IAMWATCH_SECURITY_ACCOUNT", sec.id.clone()),
