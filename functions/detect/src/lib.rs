@@ -237,11 +237,32 @@ fn enrich_key(record: &iamwatch_core::CloudTrailRecord, user: Option<&str>) -> E
     )
 }
 
+/// A message's body read once per batch: the IAM record, or why there is none. A batch holds
+/// one per message in a `Vec`, so the record is not boxed.
+#[allow(clippy::large_enum_variant)]
+enum Parsed {
+    Record(iamwatch_core::CloudTrailRecord),
+    Malformed(String),
+    Rejected(EnvelopeRejection),
+}
+
+impl Parsed {
+    fn of(m: &SqsMessage) -> Parsed {
+        match serde_json::from_str::<Envelope>(m.body.as_deref().unwrap_or("")) {
+            Err(e) => Parsed::Malformed(e.to_string()),
+            Ok(envelope) => match envelope.into_iam_record() {
+                Ok(r) => Parsed::Record(r),
+                Err(rej) => Parsed::Rejected(rej),
+            },
+        }
+    }
+}
+
 /// The enrichments of the batch's findings, read ahead: one (account, user) per account
 /// first, then the rest [`PREFETCH_CONCURRENCY`] at a time.
 async fn prefetch<E, S, P>(
     d: &Detector<E, S, P>,
-    messages: &[SqsMessage],
+    parsed: &[Parsed],
 ) -> HashMap<EnrichKey, Enrichment>
 where
     E: Enricher,
@@ -253,17 +274,14 @@ where
     let cx = Context::with_org(&d.policy, org_accounts.as_ref());
     let mut wanted: Vec<(EnrichKey, iamwatch_core::CloudTrailRecord)> = Vec::new();
     let mut keys = HashSet::new();
-    for m in messages {
-        let Ok(envelope) = serde_json::from_str::<Envelope>(m.body.as_deref().unwrap_or("")) else {
+    for p in parsed {
+        let Parsed::Record(record) = p else {
             continue;
         };
-        let Ok(record) = envelope.into_iam_record() else {
-            continue;
-        };
-        if let Verdict::Finding(detection) = evaluate_in(&record, &cx) {
-            let key = enrich_key(&record, detection.subject.user());
+        if let Verdict::Finding(detection) = evaluate_in(record, &cx) {
+            let key = enrich_key(record, detection.subject.user());
             if keys.insert(key.clone()) {
-                wanted.push((key, record));
+                wanted.push((key, record.clone()));
             }
         }
     }
@@ -429,7 +447,8 @@ where
     let reserve = budget.flush_reserve;
     let margin = budget.deadline.margin;
     let mut b = Batch::new(messages.len());
-    let read_ahead = prefetch(d, messages);
+    let parsed: Vec<Parsed> = messages.iter().map(Parsed::of).collect();
+    let read_ahead = prefetch(d, &parsed);
     match deadline::time_left(deadline_ms) {
         None => b.prefetched = read_ahead.await,
         Some(left) => {
@@ -446,7 +465,7 @@ where
         .enumerate()
         .map(|(i, m)| message_span(&batch::message_id(m, i)))
         .collect();
-    for (i, m) in messages.iter().enumerate() {
+    for (i, p) in parsed.into_iter().enumerate() {
         let left = deadline::time_left(deadline_ms);
         if left.is_some_and(|left| !budget.deadline.may_start(left, reserve)) {
             spans[i].in_scope(|| {
@@ -459,7 +478,7 @@ where
             continue;
         }
         let work = async {
-            let o = process_message(d, m, i, &mut b).await;
+            let o = process_message(d, p, i, &mut b).await;
             b.outcomes[i] = Some(o);
         }
         .instrument(spans[i].clone());
@@ -525,7 +544,7 @@ fn failed(e: &PortError) -> Outcome {
 /// (final unless a staged finding fails later).
 async fn process_message<E, S, P>(
     d: &Detector<E, S, P>,
-    m: &SqsMessage,
+    parsed: Parsed,
     i: usize,
     b: &mut Batch,
 ) -> Outcome
@@ -535,10 +554,9 @@ where
     P: FindingPublisher,
 {
     let span = tracing::Span::current();
-    let body = m.body.as_deref().unwrap_or("");
-    let envelope: Envelope = match serde_json::from_str(body) {
-        Ok(e) => e,
-        Err(e) => {
+    let record = match parsed {
+        Parsed::Record(r) => r,
+        Parsed::Malformed(e) => {
             b.metrics.rejected_envelopes += 1;
             tracing::warn!(reason = "malformed", error = %e, "rejected envelope");
             return Outcome::Failed {
@@ -546,14 +564,11 @@ where
                 retryable: false,
             };
         }
-    };
-    let record = match envelope.into_iam_record() {
-        Ok(r) => r,
-        Err(rej @ EnvelopeRejection::OutOfScope { .. }) => {
+        Parsed::Rejected(rej @ EnvelopeRejection::OutOfScope { .. }) => {
             tracing::info!(reason = %rej, "out of scope");
             return Outcome::Ignored;
         }
-        Err(rej) => {
+        Parsed::Rejected(rej) => {
             b.metrics.rejected_envelopes += 1;
             tracing::warn!(reason = %rej, "rejected envelope");
             return Outcome::Failed {
